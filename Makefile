@@ -1,0 +1,63 @@
+# Two commands matter: `make demo` and `make test` (see README).
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+MYSQL_URL ?= mysql://root@127.0.0.1:3306/test
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: demo test lint venv sysdeps data serve worker worker-gpu beat bench clean
+
+# mysqlclient compiles against the MariaDB client headers; install them when they are missing.
+sysdeps:
+	@if ! pkg-config --exists libmariadb 2>/dev/null && ! pkg-config --exists mariadb 2>/dev/null; then \
+		echo "Installing libmariadb-dev and pkg-config (needed to build mysqlclient)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libmariadb-dev pkg-config; \
+	fi
+
+$(VENV)/.installed: requirements.txt | sysdeps
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+venv: sysdeps $(VENV)/.installed
+
+data: venv
+	$(PY) manage.py fetch_demo_data --dest data
+
+demo: venv
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py fetch_demo_data --dest data
+	$(PY) manage.py import_dataset data/ml-100k --format recbole
+	$(PY) manage.py create_demo_staff
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+lint: venv
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+test: lint
+	$(PY) manage.py makemigrations --check --dry-run
+	@echo "== full suite on MySQL ($(MYSQL_URL)) =="
+	DATABASE_URL=$(MYSQL_URL) $(PY) -m pytest --create-db
+	@echo "== fast part on SQLite =="
+	DATABASE_URL=sqlite:///:memory: $(PY) -m pytest -m "not services and not browser" tests/accounts tests/catalog
+
+serve: venv
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# Real workers: needs CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0) in the environment.
+worker: venv
+	$(VENV)/bin/celery -A config worker -Q default -c 2 -l info
+
+worker-gpu: venv
+	$(VENV)/bin/celery -A config worker -Q gpu -c 1 --prefetch-multiplier=1 -l info
+
+beat: venv
+	$(VENV)/bin/celery -A config beat -l info
+
+clean:
+	rm -rf $(VENV) db.sqlite3 artifacts .pytest_cache .ruff_cache

@@ -1,0 +1,5 @@
+"""Signal handlers only hand off to services and task helpers."""
+
+
+def connect():
+    pass

@@ -1,0 +1,99 @@
+import numpy as np
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class EmbeddingBase(models.Model):
+    """A text embedding, stored as float32 bytes, tagged with the model that made it.
+
+    `text_hash` is the SHA-256 of the exact text embedded: when the owner's text changes the hash
+    no longer matches and the vector is stale (recomputed, never served as current).
+    """
+
+    model_name = models.CharField(max_length=255)
+    dim = models.PositiveIntegerField()
+    vector = models.BinaryField()
+    text_hash = models.CharField(max_length=64)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    def as_array(self) -> np.ndarray:
+        return np.frombuffer(bytes(self.vector), dtype=np.float32)
+
+
+class ItemEmbedding(EmbeddingBase):
+    item = models.ForeignKey("catalog.Item", on_delete=models.CASCADE, related_name="embeddings")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["item", "model_name"], name="item_embedding_unique_per_model"),
+            models.CheckConstraint(condition=Q(dim__gt=0), name="item_embedding_dim_positive"),
+        ]
+
+
+class UserEmbedding(EmbeddingBase):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="embeddings")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "model_name"], name="user_embedding_unique_per_model"),
+            models.CheckConstraint(condition=Q(dim__gt=0), name="user_embedding_dim_positive"),
+        ]
+
+
+class ModelVersion(models.Model):
+    """A trained scorer artifact. Exactly one version is live (is_live=True); others keep NULL."""
+
+    class Status(models.TextChoices):
+        READY = "ready", "Ready"
+        REJECTED = "rejected", "Rejected"
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    artifact_path = models.CharField(max_length=500)
+    artifact_sha256 = models.CharField(max_length=64)
+    embedding_model = models.CharField(max_length=255)
+    embedding_dim = models.PositiveIntegerField()
+    metrics = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.READY)
+    # True for the live version, NULL for all others: the unique index allows one True only.
+    is_live = models.BooleanField(null=True, unique=True, default=None)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(is_live=True) | Q(is_live__isnull=True), name="live_true_or_null")
+        ]
+
+    def __str__(self):
+        return f"v{self.pk} ({'live' if self.is_live else self.status})"
+
+
+class EvaluationReport(models.Model):
+    """The metrics of every method in every scenario of one `evaluate` run."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    params = models.JSONField(default=dict)
+    results = models.JSONField(default=dict)
+    model_version = models.ForeignKey(ModelVersion, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Evaluation #{self.pk} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class TaskLock(models.Model):
+    """A named lease. Claimed with a conditional UPDATE, so it survives (expires after) a dead worker."""
+
+    name = models.CharField(max_length=64, unique=True)
+    owner = models.CharField(max_length=128, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return self.name
