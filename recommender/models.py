@@ -33,6 +33,9 @@ class ItemEmbedding(EmbeddingBase):
             models.CheckConstraint(condition=Q(dim__gt=0), name="item_embedding_dim_positive"),
         ]
 
+    def __str__(self):
+        return f"item {self.item_id} / {self.model_name}"
+
 
 class UserEmbedding(EmbeddingBase):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="embeddings")
@@ -42,6 +45,9 @@ class UserEmbedding(EmbeddingBase):
             models.UniqueConstraint(fields=["user", "model_name"], name="user_embedding_unique_per_model"),
             models.CheckConstraint(condition=Q(dim__gt=0), name="user_embedding_dim_positive"),
         ]
+
+    def __str__(self):
+        return f"user {self.user_id} / {self.model_name}"
 
 
 class ModelVersion(models.Model):
