@@ -18,3 +18,14 @@ def demo_staff_ensure(*, username: str, password: str) -> User:
     user.save()
     profile_ensure(user=user)
     return user
+
+
+def user_signup(*, username: str, email: str, password: str) -> User:
+    """Create an ordinary user (password validated by the caller's form) with an empty profile."""
+    raise NotImplementedError
+
+
+def profile_update(*, user: User, **fields) -> Profile:
+    """Update profile fields (about, interests as Category ids/objects, age, gender, occupation,
+    location, onboarded) and queue re-embedding of the profile text."""
+    raise NotImplementedError
