@@ -4,6 +4,7 @@ Refused input raises `django.core.exceptions.ValidationError` keyed by field nam
 into a 400 naming the field) and writes nothing.
 """
 
+import datetime as dt
 import math
 
 from django.contrib.auth import get_user_model
@@ -18,6 +19,8 @@ ITEM_FIELDS = frozenset({"external_id", "title", "description", "year", "attribu
 # Changing any of these changes the text that is embedded (categories are part of it too).
 ITEM_TEXT_FIELDS = frozenset({"title", "description", "year", "attributes", "categories"})
 YEAR_MIN, YEAR_MAX = 1800, 2100
+# Clocks differ a little; an event from the future would otherwise stay "newest" for ever.
+FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 
 
 def categories_resolve(*, categories, field: str = "categories") -> list[Category]:
@@ -140,6 +143,8 @@ def interaction_record(*, user, item: Item, kind: str, value: float | None = Non
         timestamp = timezone.now()
     elif timezone.is_naive(timestamp):
         raise ValidationError({"timestamp": ["The timestamp needs a time zone."]})
+    elif timestamp > timezone.now() + FUTURE_TOLERANCE:
+        raise ValidationError({"timestamp": ["The timestamp is in the future."]})
     with transaction.atomic():
         if kind == Interaction.Kind.RATING:
             interaction, written = _rating_upsert(user=user, item=item, value=value, timestamp=timestamp)

@@ -140,13 +140,18 @@ def test_interaction_record_refuses_bad_values(alice, queued, kind, value, field
     assert queued["interactions"] == []
 
 
-def test_interaction_record_refuses_inactive_item_and_naive_timestamp(alice, queued):
+def test_interaction_record_refuses_inactive_item_and_naive_or_future_timestamp(alice, queued):
     retired, item = ItemFactory(is_active=False), ItemFactory()
     with pytest.raises(ValidationError) as excinfo:
         services.interaction_record(user=alice, item=retired, kind="like")
     assert list(excinfo.value.message_dict) == ["item"]
     with pytest.raises(ValidationError) as excinfo:
         services.interaction_record(user=alice, item=item, kind="like", timestamp=dt.datetime(2020, 1, 1))
+    assert list(excinfo.value.message_dict) == ["timestamp"]
+    with pytest.raises(ValidationError) as excinfo:
+        services.interaction_record(
+            user=alice, item=item, kind="like", timestamp=timezone.now() + dt.timedelta(hours=1)
+        )
     assert list(excinfo.value.message_dict) == ["timestamp"]
     assert Interaction.objects.count() == 0
     assert queued["interactions"] == []

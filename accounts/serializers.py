@@ -1,0 +1,35 @@
+"""Profile serializers for the API: validation only; the write is accounts.services.profile_update."""
+
+from rest_framework import serializers
+
+from catalog.models import Category
+
+from .models import Profile
+
+
+class ProfileSerializer(serializers.ModelSerializer):
+    """The signed-in user's profile. Username and email are read-only; other client fields are ignored."""
+
+    username = serializers.CharField(source="user.username", read_only=True)
+    email = serializers.EmailField(source="user.email", read_only=True)
+    interests = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Category.objects.all(), many=True, required=False, help_text="Category slugs."
+    )
+    about = serializers.CharField(max_length=2000, allow_blank=True, required=False)
+    age = serializers.IntegerField(min_value=1, max_value=120, allow_null=True, required=False)
+
+    class Meta:
+        model = Profile
+        fields = [
+            "username",
+            "email",
+            "about",
+            "interests",
+            "age",
+            "gender",
+            "occupation",
+            "location",
+            "onboarded",
+            "updated_at",
+        ]
+        read_only_fields = ["username", "email", "updated_at"]

@@ -1,0 +1,42 @@
+"""Recommendation endpoints: one's own feed (staff: anyone's) and evaluation reports (staff)."""
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import viewsets
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import IsAdminUser, IsAuthenticated
+
+from catalog.api.lists import RecommendationListSerializer, ranked_response
+
+from .models import EvaluationReport
+from .selectors import recommendations_for_user
+from .serializers import EvaluationReportSerializer, FeedQuerySerializer
+
+
+class RecommendationViewSet(viewsets.ViewSet):
+    """k bounds the list (at most the maximum page size): it is returned as one page."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="My personalised feed (staff may pass ?user=<id> for someone else's)",
+        parameters=[FeedQuerySerializer],
+        responses=RecommendationListSerializer,
+    )
+    def list(self, request):
+        query = FeedQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        user = query.validated_data.get("user", request.user)
+        if user != request.user and not request.user.is_staff:
+            raise PermissionDenied("Only staff may read another user's recommendations.")
+        category = query.validated_data.get("category")
+        recommendations = recommendations_for_user(
+            user=user, k=query.validated_data["k"], category=category.slug if category else None
+        )
+        return ranked_response(recommendations)
+
+
+@extend_schema_view(list=extend_schema(summary="Evaluation reports (staff)"), retrieve=extend_schema(summary="One"))
+class EvaluationReportViewSet(viewsets.ReadOnlyModelViewSet):
+    permission_classes = [IsAdminUser]
+    serializer_class = EvaluationReportSerializer
+    queryset = EvaluationReport.objects.all()
