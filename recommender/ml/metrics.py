@@ -1,0 +1,84 @@
+"""Top-K ranking (seeded random tie-breaking) and ranking metrics with binary relevance."""
+
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def top_k(scores: np.ndarray, k: int, *, rng: np.random.Generator | None = None) -> np.ndarray:
+    """Indices of the k best scores per row, best first; -inf scores are never returned (slot = -1).
+
+    Ties are broken by a random key drawn from `rng` (so a constant score gives a seeded random
+    order); without rng they keep the lowest index first (stable).
+    """
+    scores = np.atleast_2d(np.asarray(scores, dtype=np.float64))
+    k = min(k, scores.shape[1])
+    if rng is None:
+        order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    else:
+        tiebreak = rng.random(scores.shape)
+        order = np.lexsort((tiebreak, -scores), axis=-1)[:, :k]
+    picked = np.take_along_axis(scores, order, axis=1)
+    return np.where(np.isneginf(picked), -1, order)
+
+
+def hits_matrix(ranked: np.ndarray, relevant: Sequence[np.ndarray]) -> np.ndarray:
+    """Boolean [n_users, K]: is the item at each rank one of that user's relevant items."""
+    hits = np.zeros(ranked.shape, dtype=bool)
+    for row, items in enumerate(relevant):
+        hits[row] = np.isin(ranked[row], np.asarray(items)) & (ranked[row] >= 0)
+    return hits
+
+
+def precision_at_k(hits: np.ndarray, k: int) -> np.ndarray:
+    """Per user: relevant items among the top k, divided by k."""
+    return hits[:, :k].sum(axis=1) / k
+
+
+def recall_at_k(hits: np.ndarray, n_relevant: np.ndarray, k: int) -> np.ndarray:
+    """Per user: relevant items among the top k, divided by the user's number of relevant items."""
+    return hits[:, :k].sum(axis=1) / np.maximum(n_relevant, 1)
+
+
+def f1_at_k(hits: np.ndarray, n_relevant: np.ndarray, k: int) -> np.ndarray:
+    """Per user: harmonic mean of precision@k and recall@k (0 when both are 0)."""
+    p, r = precision_at_k(hits, k), recall_at_k(hits, n_relevant, k)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(p + r > 0, 2 * p * r / (p + r), 0.0)
+
+
+def ndcg_at_k(hits: np.ndarray, n_relevant: np.ndarray, k: int) -> np.ndarray:
+    """Per user: DCG of the top k (gain 1/log2(rank+1)) over the ideal DCG of min(k, #relevant) hits."""
+    discounts = 1.0 / np.log2(np.arange(2, k + 2))
+    dcg = (hits[:, :k] * discounts[: hits[:, :k].shape[1]]).sum(axis=1)
+    ideal_cum = np.concatenate([[0.0], np.cumsum(discounts)])
+    ideal = ideal_cum[np.minimum(n_relevant, k)]
+    return np.where(ideal > 0, dcg / np.where(ideal > 0, ideal, 1.0), 0.0)
+
+
+def hit_rate_at_k(hits: np.ndarray, k: int) -> np.ndarray:
+    """Per user: 1.0 when at least one relevant item is in the top k."""
+    return hits[:, :k].any(axis=1).astype(np.float64)
+
+
+def coverage_at_k(ranked: np.ndarray, k: int, n_catalog: int) -> float:
+    """Distinct items recommended in anyone's top k, divided by the catalog size."""
+    top = ranked[:, :k]
+    return float(len(np.unique(top[top >= 0])) / n_catalog) if n_catalog else 0.0
+
+
+def ranking_metrics(
+    ranked: np.ndarray, relevant: Sequence[np.ndarray], *, ks: Sequence[int], n_catalog: int
+) -> dict[str, float]:
+    """Mean precision/recall/f1/ndcg/hit_rate@K over users, and coverage@K, for every K in ks."""
+    hits = hits_matrix(ranked, relevant)
+    n_rel = np.array([len(r) for r in relevant], dtype=np.int64)
+    out = {}
+    for k in ks:
+        out[f"precision@{k}"] = float(precision_at_k(hits, k).mean())
+        out[f"recall@{k}"] = float(recall_at_k(hits, n_rel, k).mean())
+        out[f"f1@{k}"] = float(f1_at_k(hits, n_rel, k).mean())
+        out[f"ndcg@{k}"] = float(ndcg_at_k(hits, n_rel, k).mean())
+        out[f"hit_rate@{k}"] = float(hit_rate_at_k(hits, k).mean())
+        out[f"coverage@{k}"] = coverage_at_k(ranked, k, n_catalog)
+    return out

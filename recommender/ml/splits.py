@@ -1,0 +1,173 @@
+"""Seeded train/test splits for the four cold-start scenarios, with no leakage into training.
+
+Rules (all seeded by `seed`, fraction `holdout`, default 20%):
+
+- warm: every user with >= `min_positives` (5) positives has round(20% of them) (at least 1) held
+  out at random; training keeps all their other interactions. Ranked: all items except the user's
+  training items.
+- item_cold: 20% of the items that have interactions are held out with ALL their interactions.
+  Ranked: only the held-out items. Evaluated: users with >= 1 positive on a held-out item.
+- user_cold: 20% of the users that have interactions are held out with all their interactions; only
+  their profile features are known. Ranked: every item with >= 1 training interaction.
+- few_shot: the same held-out users (same seed), their first `n_revealed` (3) interactions by
+  timestamp (ties keep data order) revealed as fold-in history; evaluated on their remaining
+  positives; the revealed items are not ranked.
+
+A held-out positive that cannot be ranked (not a candidate) is dropped from the relevant set;
+users left with no relevant item are not evaluated.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from recommender.ml.data import RecData, ScoreContext
+
+SCENARIOS = ("warm", "item_cold", "user_cold", "few_shot")
+
+
+@dataclass
+class Split:
+    """One scenario: training data, the evaluated users, what they may use and what is relevant."""
+
+    scenario: str
+    train: RecData
+    users: np.ndarray  # evaluated user indices
+    known_users: bool  # True: users are in training (score by index); False: profile + history only
+    histories: list[np.ndarray]  # per evaluated user: items usable as history (fold-in)
+    history_positive: list[np.ndarray]  # per evaluated user: was each history item liked
+    exclude: list[np.ndarray]  # per evaluated user: items never ranked for them
+    relevant: list[np.ndarray]  # per evaluated user: held-out positive items
+    candidates: np.ndarray  # item indices that are ranked at all
+
+    def context(self) -> ScoreContext:
+        """What a model may know about the evaluated users when scoring them."""
+        return ScoreContext(
+            features=self.train.user_features(self.users),
+            histories=self.histories,
+            history_positive=self.history_positive,
+            known_users=self.known_users,
+        )
+
+    def mask(self, scores: np.ndarray) -> np.ndarray:
+        """Scores with non-candidates and each user's excluded items set to -inf (a copy)."""
+        out = np.array(scores, dtype=np.float64)
+        allowed = np.zeros(out.shape[1], dtype=bool)
+        allowed[self.candidates] = True
+        out[:, ~allowed] = -np.inf
+        for row, items in enumerate(self.exclude):
+            out[row, items] = -np.inf
+        return out
+
+
+def _user_rows(data: RecData) -> list[np.ndarray]:
+    order = np.argsort(data.user_idx, kind="stable")
+    bounds = np.searchsorted(data.user_idx[order], np.arange(data.n_users + 1))
+    return [order[bounds[u] : bounds[u + 1]] for u in range(data.n_users)]
+
+
+def _held_out(pool: np.ndarray, holdout: float, rng: np.random.Generator) -> np.ndarray:
+    n = int(round(holdout * len(pool)))
+    return np.sort(rng.permutation(pool)[:n])
+
+
+def _finish(scenario, train, users, known, histories, liked, exclude, relevant, candidates) -> Split:
+    cand_mask = np.zeros(train.n_items, dtype=bool)
+    cand_mask[candidates] = True
+    keep, rel = [], []
+    for i, items in enumerate(relevant):
+        items = np.unique(items[cand_mask[items] & ~np.isin(items, exclude[i])])
+        if len(items):
+            keep.append(i)
+            rel.append(items)
+    return Split(
+        scenario=scenario,
+        train=train,
+        users=np.asarray([users[i] for i in keep], dtype=np.int64),
+        known_users=known,
+        histories=[histories[i] for i in keep],
+        history_positive=[liked[i] for i in keep],
+        exclude=[exclude[i] for i in keep],
+        relevant=rel,
+        candidates=np.sort(np.asarray(candidates, dtype=np.int64)),
+    )
+
+
+def warm_split(data: RecData, *, seed: int, holdout: float = 0.2, min_positives: int = 5) -> Split:
+    """Hold out 20% of each eligible user's positives; rank all items but the user's training items."""
+    rng = np.random.default_rng(seed)
+    test_mask = np.zeros(len(data.user_idx), dtype=bool)
+    for rows in _user_rows(data):
+        pos = rows[data.positive[rows]]
+        if len(pos) >= min_positives:
+            test_mask[rng.permutation(pos)[: max(1, int(round(holdout * len(pos))))]] = True
+    train = data.with_interactions(~test_mask)
+    users, histories, liked, relevant = [], [], [], []
+    train_rows, test_rows = _user_rows(train), _user_rows(data.with_interactions(test_mask))
+    for u in range(data.n_users):
+        if len(test_rows[u]):
+            users.append(u)
+            histories.append(train.item_idx[train_rows[u]])
+            liked.append(train.positive[train_rows[u]])
+            relevant.append(data.item_idx[test_mask][test_rows[u]])
+    return _finish("warm", train, users, True, histories, liked, histories, relevant, np.arange(data.n_items))
+
+
+def item_cold_split(data: RecData, *, seed: int, holdout: float = 0.2) -> Split:
+    """Hold out 20% of the items with all their interactions; rank only the held-out items."""
+    rng = np.random.default_rng(seed)
+    cold = _held_out(np.unique(data.item_idx), holdout, rng)
+    test_mask = np.isin(data.item_idx, cold)
+    train = data.with_interactions(~test_mask)
+    test = data.with_interactions(test_mask & data.positive)
+    train_rows, test_rows = _user_rows(train), _user_rows(test)
+    users = [u for u in range(data.n_users) if len(test_rows[u])]
+    histories = [train.item_idx[train_rows[u]] for u in users]
+    liked = [train.positive[train_rows[u]] for u in users]
+    relevant = [test.item_idx[test_rows[u]] for u in users]
+    exclude = [np.empty(0, dtype=np.int64) for _ in users]
+    return _finish("item_cold", train, users, True, histories, liked, exclude, relevant, cold)
+
+
+def _cold_users(data: RecData, seed: int, holdout: float) -> tuple[np.ndarray, RecData]:
+    rng = np.random.default_rng(seed)
+    cold = _held_out(np.unique(data.user_idx), holdout, rng)
+    return cold, data.with_interactions(~np.isin(data.user_idx, cold))
+
+
+def user_cold_split(data: RecData, *, seed: int, holdout: float = 0.2) -> Split:
+    """Hold out 20% of the users entirely; rank every item that has training interactions."""
+    cold, train = _cold_users(data, seed, holdout)
+    rows = _user_rows(data)
+    empty = [np.empty(0, dtype=np.int64) for _ in cold]
+    relevant = [data.item_idx[rows[u][data.positive[rows[u]]]] for u in cold]
+    candidates = np.unique(train.item_idx)
+    return _finish("user_cold", train, cold, False, empty, [e.astype(bool) for e in empty], empty, relevant, candidates)
+
+
+def few_shot_split(data: RecData, *, seed: int, holdout: float = 0.2, n_revealed: int = 3) -> Split:
+    """The user-cold users with their first n_revealed interactions (by timestamp) as history."""
+    cold, train = _cold_users(data, seed, holdout)
+    rows = _user_rows(data)
+    histories, liked, relevant = [], [], []
+    for u in cold:
+        ordered = rows[u][np.argsort(data.timestamp[rows[u]], kind="stable")]
+        shown, rest = ordered[:n_revealed], ordered[n_revealed:]
+        histories.append(data.item_idx[shown])
+        liked.append(data.positive[shown])
+        relevant.append(data.item_idx[rest[data.positive[rest]]])
+    candidates = np.unique(train.item_idx)
+    return _finish("few_shot", train, cold, False, histories, liked, histories, relevant, candidates)
+
+
+def make_split(data: RecData, scenario: str, *, seed: int, holdout: float = 0.2) -> Split:
+    """The split of one scenario by name (see the module docstring for the rules)."""
+    makers = {
+        "warm": warm_split,
+        "item_cold": item_cold_split,
+        "user_cold": user_cold_split,
+        "few_shot": few_shot_split,
+    }
+    if scenario not in makers:
+        raise ValueError(f"unknown scenario {scenario!r}; expected one of {SCENARIOS}")
+    return makers[scenario](data, seed=seed, holdout=holdout)
