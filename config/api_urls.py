@@ -1,14 +1,26 @@
 """Every REST endpoint under /api/, one router (plus the two endpoints that are not collections)."""
 
 from django.urls import path
+from rest_framework import routers
 from rest_framework.authtoken.views import obtain_auth_token
-from rest_framework.routers import DefaultRouter
+from rest_framework.permissions import AllowAny
 
 from accounts.api import MeView
 from catalog.api.views import CategoryViewSet, InteractionViewSet, ItemViewSet
 from recommender.api import EvaluationReportViewSet, RecommendationViewSet
 
-router = DefaultRouter()
+
+class PublicAPIRootView(routers.APIRootView):
+    """The list of endpoints is public (each endpoint still checks its own permissions)."""
+
+    permission_classes = [AllowAny]
+
+
+class Router(routers.DefaultRouter):
+    APIRootView = PublicAPIRootView
+
+
+router = Router()
 router.register("items", ItemViewSet, basename="item")
 router.register("categories", CategoryViewSet, basename="category")
 router.register("interactions", InteractionViewSet, basename="interaction")

@@ -1,0 +1,119 @@
+import re
+
+import pytest
+from django.contrib.staticfiles import finders
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+
+from recommender.models import EvaluationReport
+from tests.factories import ItemFactory
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct-horse-battery"  # tests.factories.UserFactory's password
+
+
+def test_token_obtained_with_password_authenticates(alice):
+    client = APIClient()
+    response = client.post("/api/auth/token/", {"username": "alice", "password": PASSWORD}, format="json")
+    assert response.status_code == 200
+    token = response.json()["token"]
+    assert Token.objects.get(user=alice).key == token
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert client.get("/api/me/").json()["username"] == "alice"
+
+
+def test_wrong_password_gets_no_token_and_bad_token_is_401(alice):
+    client = APIClient()
+    response = client.post("/api/auth/token/", {"username": "alice", "password": "nope"}, format="json")
+    assert (response.status_code, list(response.json())) == (400, ["non_field_errors"])
+    assert Token.objects.count() == 0
+    client.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
+    assert client.get("/api/me/").status_code == 401
+
+
+def test_session_login_authenticates(alice):
+    client = APIClient()
+    assert client.login(username="alice", password=PASSWORD)
+    assert client.get("/api/me/").json()["username"] == "alice"
+
+
+def test_anonymous_401_carries_token_challenge(anon_api):
+    response = anon_api.get("/api/me/")
+    assert (response.status_code, response["WWW-Authenticate"]) == (401, "Token")
+
+
+@pytest.fixture
+def endpoints(db):
+    item = ItemFactory()
+    report = EvaluationReport.objects.create(params={}, results={})
+    return {
+        "/api/": None,
+        "/api/items/": None,
+        f"/api/items/{item.id}/": None,
+        "/api/categories/": None,
+        f"/api/items/{item.id}/similar/": "auth",
+        "/api/interactions/": "auth",
+        "/api/me/": "auth",
+        "/api/recommendations/": "auth",
+        "/api/evaluations/": "staff",
+        f"/api/evaluations/{report.id}/": "staff",
+    }
+
+
+EXPECTED = {  # who may GET what: (anonymous, alice, staff)
+    None: (200, 200, 200),
+    "auth": (401, 200, 200),
+    "staff": (401, 403, 200),
+}
+
+
+def test_permission_matrix_for_reads(endpoints, anon_api, alice_api, staff_api):
+    seen = {url: tuple(api.get(url).status_code for api in (anon_api, alice_api, staff_api)) for url in endpoints}
+    assert seen == {url: EXPECTED[rule] for url, rule in endpoints.items()}
+
+
+def test_anonymous_is_throttled(anon_api, monkeypatch):
+    monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", {"anon": "2/min"})
+    codes = [anon_api.get("/api/categories/").status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+
+
+def test_users_are_throttled_per_user(alice_api, bob_api, monkeypatch):
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "1/min"})
+    monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", {"anon": "1000/min"})
+    assert [alice_api.get("/api/me/").status_code for _ in range(2)] == [200, 429]
+    assert bob_api.get("/api/me/").status_code == 200
+
+
+def test_schema_lists_every_endpoint(anon_api):
+    response = anon_api.get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200
+    paths = set(response.json()["paths"])
+    assert paths == {
+        "/api/auth/token/",
+        "/api/categories/",
+        "/api/categories/{slug}/",
+        "/api/evaluations/",
+        "/api/evaluations/{id}/",
+        "/api/interactions/",
+        "/api/items/",
+        "/api/items/{id}/",
+        "/api/items/{id}/similar/",
+        "/api/me/",
+        "/api/recommendations/",
+    }
+
+
+def test_swagger_ui_uses_local_assets_only(anon_api):
+    response = anon_api.get("/api/docs/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert {"/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js"} <= set(assets)
+    assert [a for a in assets if a.startswith(("http:", "https:", "//"))] == []
+    assert not re.search(r"cdn|unpkg|jsdelivr|cloudflare", html, re.IGNORECASE)
+    for asset in assets:
+        if asset.startswith("/static/"):
+            assert finders.find(asset.removeprefix("/static/")), asset
