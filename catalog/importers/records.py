@@ -149,7 +149,9 @@ def parse_value(raw, *, kind: str, file: str, line: int) -> float:
     """A rating in 0.5-5, or for other kinds a non-negative value (default 1)."""
     value = "" if raw is None else str(raw).strip()
     noun = "rating" if kind == Interaction.Kind.RATING else "value"
-    if not value and kind != Interaction.Kind.RATING:
+    if not value:
+        if kind == Interaction.Kind.RATING:
+            raise DatasetError(file, line, "empty rating")
         return 1.0
     try:
         number = float(value)
