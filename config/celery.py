@@ -1,4 +1,10 @@
-"""The Celery app. Embedding and training run on the `gpu` queue, everything else on `default`."""
+"""The Celery app. Embedding and training run on the `gpu` queue, everything else on `default`.
+
+Start workers with (CELERY_BROKER_URL set, e.g. redis://127.0.0.1:6379/0):
+    celery -A config worker -Q gpu -c 1 --prefetch-multiplier=1 -l info      # embeddings, training
+    celery -A config worker -Q default -c 2 -l info                          # sweep, retrain checks
+    celery -A config beat -l info                                            # the periodic sweep
+"""
 
 import os
 
@@ -6,6 +12,10 @@ from celery import Celery
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+# Redis re-delivers a message whose worker died (acks_late) once it has been unacknowledged this
+# long; it must exceed the longest task (training: task_time_limit), or a running task runs twice.
+VISIBILITY_TIMEOUT_S = int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
 
 app = Celery("config")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -23,9 +33,18 @@ app.conf.update(
     worker_prefetch_multiplier=1,
     task_time_limit=30 * 60,
     task_soft_time_limit=25 * 60,
+    # Nobody reads task results: not storing them also keeps publishing free of backend round trips.
+    task_ignore_result=True,
     # Publishing must not hang a web request when the broker is down (see tasks.enqueue).
     broker_connection_retry_on_startup=True,
-    broker_transport_options={"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5},
+    broker_transport_options={
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.5,
+        "socket_connect_timeout": 2,
+        "visibility_timeout": VISIBILITY_TIMEOUT_S,
+    },
     task_serializer="json",
     accept_content=["json"],
     result_expires=3600,

@@ -1,0 +1,1 @@
+"""Text embeddings of items and users: writes in services, reads in selectors."""

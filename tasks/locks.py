@@ -1,0 +1,38 @@
+"""Named leases in recommender.models.TaskLock, claimed with a conditional UPDATE.
+
+A lease expires, so work locked by a worker that died is picked up again after `lease`.
+Whoever holds a lease may claim it again (a task redelivered after its worker died keeps its owner).
+"""
+
+import datetime as dt
+
+from django.db.models import Q
+from django.utils import timezone
+
+from recommender.models import TaskLock
+
+
+def claim(*, name: str, owner: str, lease: dt.timedelta) -> bool:
+    """Take the lease `name` for `owner` until now + `lease`; False if someone else holds it."""
+    TaskLock.objects.get_or_create(name=name)
+    now = timezone.now()
+    free = Q(expires_at__isnull=True) | Q(expires_at__lte=now) | Q(owner=owner)
+    return TaskLock.objects.filter(free, name=name).update(owner=owner, expires_at=now + lease) == 1
+
+
+def release(*, name: str, owner: str, finished: bool = True) -> bool:
+    """Give the lease back (stamping last_finished_at when `finished`); False if `owner` lost it."""
+    fields = {"owner": "", "expires_at": None}
+    if finished:
+        fields["last_finished_at"] = timezone.now()
+    return TaskLock.objects.filter(name=name, owner=owner).update(**fields) == 1
+
+
+def is_held(*, name: str) -> bool:
+    """Whether an unexpired lease on `name` exists."""
+    return TaskLock.objects.filter(name=name, expires_at__gt=timezone.now()).exists()
+
+
+def last_finished_at(*, name: str) -> dt.datetime | None:
+    """When work under `name` last finished (None: never)."""
+    return TaskLock.objects.filter(name=name).values_list("last_finished_at", flat=True).first()

@@ -1,0 +1,43 @@
+"""When to retrain the scorer: counted from the database, so nothing is lost while the broker is down."""
+
+import datetime as dt
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from catalog.models import Interaction, Item
+from recommender.models import ModelVersion
+
+from . import locks
+
+LOCK_NAME = "retrain-scorer"
+# Longer than the task's hard time limit: a lease outliving its crashed worker frees itself after this.
+LEASE = dt.timedelta(minutes=35)
+
+
+def last_training_at() -> dt.datetime | None:
+    """The later of the live model's creation and the last finished retrain (None: never trained)."""
+    live = ModelVersion.objects.filter(is_live=True).values_list("created_at", flat=True).first()
+    finished = locks.last_finished_at(name=LOCK_NAME)
+    return max((t for t in (live, finished) if t is not None), default=None)
+
+
+def new_rows_since(since: dt.datetime | None) -> int:
+    """Users, items and interactions added after `since` (all of them when None)."""
+    users, items, interactions = get_user_model().objects.all(), Item.objects.all(), Interaction.objects.all()
+    if since is not None:
+        users = users.filter(date_joined__gt=since)
+        items = items.filter(created_at__gt=since)
+        interactions = interactions.filter(timestamp__gt=since)
+    return users.count() + items.count() + interactions.count()
+
+
+def retrain_due(*, now: dt.datetime | None = None) -> bool:
+    """RETRAIN_AFTER_N new rows since the last training, or any new row and RETRAIN_AFTER_MINUTES passed."""
+    since = last_training_at()
+    new = new_rows_since(since)
+    if new >= settings.RETRAIN_AFTER_N:
+        return True
+    waited = since is None or (now or timezone.now()) - since >= dt.timedelta(minutes=settings.RETRAIN_AFTER_MINUTES)
+    return new > 0 and waited
