@@ -7,4 +7,11 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/", include("config.api_urls")),
+    path("staff/", include("recommender.urls")),
+    path("", include("accounts.urls")),
+    path("", include("catalog.urls")),
 ]
+
+handler403 = "config.views.permission_denied"
+handler404 = "config.views.page_not_found"
+handler500 = "config.views.server_error"

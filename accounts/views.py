@@ -1,0 +1,50 @@
+"""Sign-up and onboarding pages. Thin: forms validate, services write."""
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from .forms import OnboardingForm, SignupForm
+from .services import profile_ensure, profile_update, user_signup
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("feed")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = user_signup(
+                username=form.cleaned_data["username"],
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password1"],
+            )
+        except ValidationError as exc:  # e.g. lost a race for the username
+            form.add_error(None, exc)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return redirect("welcome")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def welcome(request):
+    profile = profile_ensure(user=request.user)
+    if request.method == "POST":
+        form = OnboardingForm(request.POST)
+        if form.is_valid():
+            try:
+                profile_update(user=request.user, **form.cleaned_data, onboarded=True)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, "Thanks! Your feed now follows your interests.")
+                return redirect("feed")
+    else:
+        form = OnboardingForm(initial=OnboardingForm.initial_for(profile))
+    return render(request, "accounts/welcome.html", {"form": form, "profile": profile})

@@ -1,0 +1,185 @@
+"""Server-side plots and tables of an EvaluationReport's `results` JSON. No Django imports.
+
+`results` looks like {"ks": [5, 10, 20, 50], "scenarios": {"warm": {"hybrid": {"ndcg@20": 0.41,
+"recall@5": ...}, ...}, ...}}. Missing scenarios, methods or metrics are skipped, never guessed.
+"""
+
+import io
+import math
+
+SCENARIO_ORDER = ["warm", "item_cold", "user_cold", "few_shot"]
+SCENARIO_LABELS = {
+    "warm": "Warm",
+    "item_cold": "Item cold-start",
+    "user_cold": "User cold-start",
+    "few_shot": "Few-shot",
+}
+METHOD_ORDER = ["hybrid", "ease", "content_knn", "demographic_popularity", "popularity", "random"]
+# Okabe-Ito: distinguishable with colour-blindness; the hybrid gets the strongest colour.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#999999", "#D55E00", "#F0E442", "#000000"]
+NDCG_KEY = "ndcg@20"
+
+
+def _ordered(keys, preferred: list[str]) -> list[str]:
+    """Known keys in the preferred order, then any others alphabetically."""
+    keys = list(keys)
+    return [k for k in preferred if k in keys] + sorted(k for k in keys if k not in preferred)
+
+
+def _number(value) -> float | None:
+    """A finite float, or None for anything missing or not a number."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def scenarios(results: dict) -> list[str]:
+    """Scenario names in display order."""
+    return _ordered((results or {}).get("scenarios", {}) or {}, SCENARIO_ORDER)
+
+
+def methods(results: dict) -> list[str]:
+    """Every method that appears in any scenario, in display order."""
+    seen = {m for per_method in ((results or {}).get("scenarios") or {}).values() for m in (per_method or {})}
+    return _ordered(seen, METHOD_ORDER)
+
+
+def scenario_label(name: str) -> str:
+    """A human label for a scenario key."""
+    return SCENARIO_LABELS.get(name, name.replace("_", " ").capitalize())
+
+
+def metric(results: dict, scenario: str, method: str, key: str) -> float | None:
+    """One metric value, or None when it is absent."""
+    return _number(((((results or {}).get("scenarios") or {}).get(scenario) or {}).get(method) or {}).get(key))
+
+
+def metric_table(results: dict, key: str = NDCG_KEY) -> dict:
+    """Rows of scenario x method values of one metric, the best value of each row flagged."""
+    method_names = methods(results)
+    rows = []
+    for scenario in scenarios(results):
+        values = [metric(results, scenario, m, key) for m in method_names]
+        present = [v for v in values if v is not None]
+        best = max(present) if present else None
+        cells = [
+            {"method": m, "value": v, "best": v is not None and v == best}
+            for m, v in zip(method_names, values, strict=True)
+        ]
+        rows.append({"scenario": scenario, "label": scenario_label(scenario), "cells": cells})
+    return {"metric": key, "methods": method_names, "rows": rows}
+
+
+def metric_keys(results: dict, scenario: str) -> list[str]:
+    """All metric names reported in one scenario, grouped by family then by K."""
+
+    def sort_key(name: str):
+        family, _, k = name.partition("@")
+        return (family, int(k) if k.isdigit() else math.inf, name)
+
+    per_method = ((results or {}).get("scenarios") or {}).get(scenario) or {}
+    return sorted({key for values in per_method.values() for key in (values or {})}, key=sort_key)
+
+
+def scenario_table(results: dict, scenario: str) -> dict:
+    """Every metric of every method reported in one scenario (None where a method lacks one)."""
+    keys = metric_keys(results, scenario)
+    per_method = ((results or {}).get("scenarios") or {}).get(scenario) or {}
+    rows = [
+        {"method": m, "values": [metric(results, scenario, m, key) for key in keys]}
+        for m in methods(results)
+        if per_method.get(m)
+    ]
+    return {"name": scenario, "label": scenario_label(scenario), "keys": keys, "rows": rows}
+
+
+def _colours(method_names: list[str]) -> dict[str, str]:
+    return {m: PALETTE[i % len(PALETTE)] for i, m in enumerate(method_names)}
+
+
+def _figure(**kwargs):
+    """A new matplotlib Figure on the Agg backend (imported here: the site's other pages never pay for it)."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display: render to files only
+    from matplotlib.figure import Figure
+
+    return Figure(layout="constrained", **kwargs)
+
+
+def _svg(fig) -> str:
+    import matplotlib
+
+    buf = io.StringIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "report"}):
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    return buf.getvalue()
+
+
+def recall_curves_svg(results: dict) -> str:
+    """Recall@K against K, one panel per scenario, one line per method, as an SVG document."""
+    ks = sorted(k for k in ((results or {}).get("ks") or []) if _number(k) is not None)
+    names, method_names = scenarios(results), methods(results)
+    colours = _colours(method_names)
+    cols = 2 if len(names) > 1 else 1
+    rows = max(1, math.ceil(len(names) / cols))
+    fig = _figure(figsize=(4.6 * cols, 3.3 * rows + 0.6))
+    axes = fig.subplots(rows, cols, squeeze=False, sharey=True)
+    for ax in axes.flat[len(names) :]:
+        ax.set_visible(False)
+    if not names or not ks:
+        axes[0][0].set_visible(True)
+        axes[0][0].text(0.5, 0.5, "No Recall@K values in this report", ha="center", va="center")
+        axes[0][0].set_axis_off()
+        return _svg(fig)
+    for ax, scenario in zip(axes.flat, names, strict=False):
+        for method in method_names:
+            points = [(k, metric(results, scenario, method, f"recall@{k}")) for k in ks]
+            points = [(k, v) for k, v in points if v is not None]
+            if points:
+                xs, ys = zip(*points, strict=True)
+                width = 2.6 if method == "hybrid" else 1.5
+                ax.plot(xs, ys, marker="o", markersize=4, linewidth=width, color=colours[method], label=method)
+        ax.set_title(scenario_label(scenario), fontsize=11)
+        ax.set_xscale("log")
+        ax.set_xticks(ks, [str(k) for k in ks])
+        ax.minorticks_off()
+        ax.set_xlabel("K")
+        ax.grid(True, alpha=0.3)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("Recall@K")
+    handles, labels = [], []
+    for ax in axes.flat:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            if label not in labels:
+                handles.append(handle)
+                labels.append(label)
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 6), frameon=False)
+    return _svg(fig)
+
+
+def ndcg_bars_svg(results: dict, key: str = NDCG_KEY) -> str:
+    """Grouped bars of one metric (NDCG@20): a group per scenario, a bar per method, as SVG."""
+    names, method_names = scenarios(results), methods(results)
+    colours = _colours(method_names)
+    fig = _figure(figsize=(max(6.0, 1.9 * len(names) + 2), 3.8))
+    ax = fig.subplots()
+    if not names or not method_names:
+        ax.text(0.5, 0.5, f"No {key.upper()} values in this report", ha="center", va="center")
+        ax.set_axis_off()
+        return _svg(fig)
+    width = 0.8 / len(method_names)
+    for i, method in enumerate(method_names):
+        xs, ys = [], []
+        for j, scenario in enumerate(names):
+            value = metric(results, scenario, method, key)
+            if value is not None:
+                xs.append(j - 0.4 + width * (i + 0.5))
+                ys.append(value)
+        ax.bar(xs, ys, width=width, color=colours[method], label=method, edgecolor="white", linewidth=0.5)
+    ax.set_xticks(range(len(names)), [scenario_label(s) for s in names])
+    ax.set_ylabel(key.upper())
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.set_axisbelow(True)
+    fig.legend(loc="outside lower center", ncols=min(len(method_names), 6), frameon=False)
+    return _svg(fig)

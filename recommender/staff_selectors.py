@@ -1,0 +1,64 @@
+"""Reads behind the staff pages: reports, model versions, the retrain state, embedding coverage."""
+
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from .embeddings import selectors as embeddings_selectors
+from .models import EvaluationReport, ModelVersion, TaskLock
+
+
+@dataclass(frozen=True)
+class Coverage:
+    items_total: int
+    items_missing: int
+    users_total: int
+    users_missing: int
+
+    @property
+    def items_percent(self) -> float:
+        return 100.0 * (self.items_total - self.items_missing) / self.items_total if self.items_total else 100.0
+
+    @property
+    def users_percent(self) -> float:
+        return 100.0 * (self.users_total - self.users_missing) / self.users_total if self.users_total else 100.0
+
+
+def report_list() -> QuerySet[EvaluationReport]:
+    """Evaluation reports, newest first, with their model version."""
+    return EvaluationReport.objects.select_related("model_version").order_by("-created_at", "-id")
+
+
+def live_model_version() -> ModelVersion | None:
+    """The version being served, if any."""
+    return ModelVersion.objects.filter(is_live=True).first()
+
+
+def model_version_list(*, limit: int = 20) -> list[ModelVersion]:
+    """The newest model versions (the live one first if it is older than the window)."""
+    versions = list(ModelVersion.objects.order_by("-created_at", "-id")[:limit])
+    live = ModelVersion.objects.filter(is_live=True).first()
+    if live is not None and live not in versions:
+        versions.insert(0, live)
+    return versions
+
+
+def task_lock_list() -> list[dict]:
+    """Every TaskLock row with whether its lease is currently held."""
+    now = timezone.now()
+    return [
+        {"lock": lock, "held": bool(lock.expires_at and lock.expires_at > now)}
+        for lock in TaskLock.objects.order_by("name")
+    ]
+
+
+def embedding_coverage() -> Coverage:
+    """How many items and users (those with a profile text) lack a current embedding."""
+    counts = embeddings_selectors.embedding_coverage()
+    return Coverage(
+        items_total=counts["items"],
+        items_missing=counts["items"] - counts["items_current"],
+        users_total=counts["users"],
+        users_missing=counts["users"] - counts["users_current"],
+    )
