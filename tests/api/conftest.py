@@ -1,5 +1,7 @@
 """API test fixtures: throttle counters start empty in every test; enqueue calls are recorded."""
 
+from types import SimpleNamespace
+
 import pytest
 from django.core.cache.backends.locmem import LocMemCache
 from rest_framework.throttling import SimpleRateThrottle
@@ -16,9 +18,13 @@ def fresh_throttle_cache(monkeypatch, request):
 
 @pytest.fixture
 def queued(monkeypatch):
-    """Record what the services hand to tasks.enqueue (signals may add their own calls)."""
+    """Record what the services hand to tasks.enqueue (only the services' calls, not signals')."""
     calls = {"items": [], "users": [], "interactions": []}
-    monkeypatch.setattr("tasks.enqueue.items_changed", lambda ids: calls["items"].append(list(ids)))
-    monkeypatch.setattr("tasks.enqueue.users_changed", lambda ids: calls["users"].append(list(ids)))
-    monkeypatch.setattr("tasks.enqueue.interactions_added", lambda count=1: calls["interactions"].append(count))
+    spy = SimpleNamespace(
+        items_changed=lambda ids: calls["items"].append(list(ids)),
+        users_changed=lambda ids: calls["users"].append(list(ids)),
+        interactions_added=lambda count=1: calls["interactions"].append(count),
+    )
+    monkeypatch.setattr("catalog.services.enqueue", spy)
+    monkeypatch.setattr("accounts.services.enqueue", spy)
     return calls

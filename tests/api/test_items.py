@@ -89,7 +89,7 @@ def test_staff_creates_item_and_embedding_is_queued(staff_api, films, queued):
     item = Item.objects.get(external_id="m-42")
     assert (response.json()["id"], item.title, item.year) == (item.id, "Arrival", 2016)
     assert list(item.categories.values_list("slug", flat=True)) == ["drama"]
-    assert [item.id] in queued["items"]
+    assert queued["items"] == [[item.id]]
 
 
 @pytest.mark.parametrize(

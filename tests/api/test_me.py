@@ -46,7 +46,7 @@ def test_put_and_patch_update_my_profile_and_queue_its_embedding(alice_api, alic
     assert response.status_code == 200
     assert response.json()["interests"] == ["comedy"]
     assert _profile_row(alice) == ("Pixar films", 31, "F", "artist", "Leeds", ["comedy"])
-    assert [alice.id] in queued["users"]
+    assert queued["users"] == [[alice.id]]
     response = alice_api.patch(URL, {"interests": ["comedy", "drama"], "age": None}, format="json")
     assert response.status_code == 200
     assert _profile_row(alice) == ("Pixar films", None, "F", "artist", "Leeds", ["comedy", "drama"])

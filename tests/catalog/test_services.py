@@ -1,23 +1,30 @@
 import datetime as dt
+import threading
+from types import SimpleNamespace
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection, connections
 from django.utils import timezone
 
 from catalog import services
 from catalog.models import Interaction, Item
-from tests.factories import CategoryFactory, InteractionFactory, ItemFactory
+from tests.factories import CategoryFactory, InteractionFactory, ItemFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def queued(monkeypatch):
-    """Record what the services hand to tasks.enqueue (signals may add their own calls)."""
+    """Record what the services hand to tasks.enqueue (only the services' calls, not signals')."""
     calls = {"items": [], "users": [], "interactions": []}
-    monkeypatch.setattr("tasks.enqueue.items_changed", lambda ids: calls["items"].append(list(ids)))
-    monkeypatch.setattr("tasks.enqueue.users_changed", lambda ids: calls["users"].append(list(ids)))
-    monkeypatch.setattr("tasks.enqueue.interactions_added", lambda count=1: calls["interactions"].append(count))
+    spy = SimpleNamespace(
+        items_changed=lambda ids: calls["items"].append(list(ids)),
+        users_changed=lambda ids: calls["users"].append(list(ids)),
+        interactions_added=lambda count=1: calls["interactions"].append(count),
+    )
+    monkeypatch.setattr("catalog.services.enqueue", spy)
+    monkeypatch.setattr("accounts.services.enqueue", spy)
     return calls
 
 
@@ -36,7 +43,7 @@ def test_item_create_sets_fields_categories_and_queues_embedding(queued):
         True,
     )
     assert sorted(item.categories.values_list("slug", flat=True)) == ["comedy", "drama"]
-    assert [item.id] in queued["items"]
+    assert queued["items"] == [[item.id]]
 
 
 @pytest.mark.parametrize(
@@ -66,7 +73,7 @@ def test_item_update_text_change_queues_and_unchanged_does_not(queued):
     services.item_update(item=item, title="New", categories=["comedy"])
     item.refresh_from_db()
     assert (item.title, list(item.categories.all())) == ("New", [comedy])
-    assert [item.id] in queued["items"]
+    assert queued["items"] == [[item.id]]
 
 
 def test_item_update_refuses_duplicate_external_id_and_unknown_fields(queued):
@@ -86,7 +93,7 @@ def test_item_deactivate_keeps_row_and_interactions(queued):
     services.item_deactivate(item=interaction.item)
     assert Item.objects.get(pk=interaction.item_id).is_active is False
     assert Interaction.objects.filter(pk=interaction.pk).exists()
-    assert [interaction.item_id] in queued["items"]
+    assert queued["items"] == [[interaction.item_id]]
 
 
 def test_rating_replaces_previous_rating(alice, queued):
@@ -155,3 +162,33 @@ def test_interaction_record_refuses_inactive_item_and_naive_or_future_timestamp(
     assert list(excinfo.value.message_dict) == ["timestamp"]
     assert Interaction.objects.count() == 0
     assert queued["interactions"] == []
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_first_ratings_of_one_item_leave_one_rating(queued, monkeypatch):
+    if connection.vendor != "mysql":
+        pytest.skip("needs MySQL row locks; run with DATABASE_URL=mysql://...")
+    for name in ("items_changed", "users_changed", "interactions_added"):  # commits are real here: no tasks
+        monkeypatch.setattr(f"tasks.enqueue.{name}", lambda *args, **kwargs: None)
+    user, item = UserFactory(username="racer"), ItemFactory()
+    barrier, errors = threading.Barrier(4), []
+
+    def rate(value):
+        try:
+            barrier.wait()
+            services.interaction_record(user=user, item=item, kind="rating", value=value)
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=rate, args=(value,)) for value in (1.0, 2.0, 3.0, 4.0)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    values = list(Interaction.objects.filter(user=user, item=item).values_list("kind", "value"))
+    assert len(values) == 1 and values[0][0] == "rating" and values[0][1] in {1.0, 2.0, 3.0, 4.0}
+    assert queued["interactions"] == [1, 1, 1, 1]
