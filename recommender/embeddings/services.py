@@ -63,6 +63,10 @@ def _embed(embedding_model, owner: str, ids: list[int], texts: dict[int, str], *
         encoder = encoder_for(model)
         vectors = encoder.encode([texts[pk] for pk in todo], batch_size=batch_size or settings.EMBEDDING_BATCH_SIZE)
         _upsert(embedding_model, owner, name, todo, vectors, hashes)
+        if owner == "item":  # bulk writes send no post_save: tell the vector index itself
+            from recommender.vectors.services import vectors_sync_on_commit
+
+            vectors_sync_on_commit(item_ids=todo)
     return EmbedResult(embedded=len(todo), unchanged=len(texts) - len(todo), missing=len(missing))
 
 
