@@ -20,7 +20,12 @@ def encoded(monkeypatch):
     """Every batch of texts handed to the encoder, in order."""
     calls = []
     real = Encoder.encode
-    monkeypatch.setattr(Encoder, "encode", lambda self, texts, **kw: calls.append(list(texts)) or real(self, texts, **kw))
+
+    def spy(self, texts, **kwargs):
+        calls.append(list(texts))
+        return real(self, texts, **kwargs)
+
+    monkeypatch.setattr(Encoder, "encode", spy)
     return calls
 
 

@@ -18,7 +18,8 @@ def cosine(a, b):
 
 def test_bundled_model_gives_384_dim_unit_float32_vectors(encoder):
     vectors = encoder.encode(["Toy Story. Animation, Children's, Comedy. 1995.", "GoldenEye. Action. 1995."])
-    assert (encoder.model_name, encoder.dim, encoder.device, encoder.max_length) == (DEFAULT_MODEL_NAME, 384, "cpu", 256)
+    assert (encoder.model_name, encoder.dim, encoder.device) == (DEFAULT_MODEL_NAME, 384, "cpu")
+    assert encoder.max_length == 256
     assert vectors.shape == (2, 384) and vectors.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), [1.0, 1.0], atol=1e-5)
 
