@@ -20,8 +20,7 @@ def test_item_text_with_every_part():
         attributes={"runtime": 170, "director": "Michael Mann", "cast": ["Pacino", "De Niro"]},
     )
     assert text == (
-        "Heat. Crime, Thriller. 1995. A cop chases a thief. "
-        "cast: Pacino, De Niro; director: Michael Mann; runtime: 170"
+        "Heat. Crime, Thriller. 1995. A cop chases a thief. cast: Pacino, De Niro; director: Michael Mann; runtime: 170"
     )
 
 
