@@ -30,7 +30,7 @@ YEAR_COLUMNS = ("release_year", "year")
 DESCRIPTION_COLUMNS = ("description", "overview")
 
 
-def find_atomic_file(directory: Path, suffix: str) -> Path | None:
+def _find_atomic_file(directory: Path, suffix: str) -> Path | None:
     """NAME.suffix (NAME = the directory's name), else the only *.suffix file, else None."""
     named = directory / f"{directory.name}.{suffix}"
     if named.is_file():
@@ -44,7 +44,7 @@ def find_atomic_file(directory: Path, suffix: str) -> Path | None:
 
 def read_dataset(*, path: Path) -> Dataset:
     """Parse and validate the atomic files in directory `path`."""
-    files = {suffix: find_atomic_file(path, suffix) for suffix in ("item", "user", "inter")}
+    files = {suffix: _find_atomic_file(path, suffix) for suffix in ("item", "user", "inter")}
     if not any(files.values()):
         raise DatasetError(path.name, None, "no RecBole atomic files (*.item, *.user, *.inter) found")
     dataset = Dataset()

@@ -31,7 +31,7 @@ REQUIRED = {"items": ("external_id", "title"), "users": ("external_id",), "inter
 ITEM_FIELDS = {"external_id", "title", "description", "categories", "year", "attributes"}
 
 
-def find_file(directory: Path, kind: str) -> Path | None:
+def _find_file(directory: Path, kind: str) -> Path | None:
     """KIND.csv or KIND.jsonl in the directory (refusing both), or None."""
     found = [directory / f"{kind}.{ext}" for ext in ("csv", "jsonl") if (directory / f"{kind}.{ext}").is_file()]
     if len(found) > 1:
@@ -41,7 +41,7 @@ def find_file(directory: Path, kind: str) -> Path | None:
 
 def read_dataset(*, path: Path) -> Dataset:
     """Parse and validate items/users/interactions (.csv or .jsonl) in directory `path`."""
-    files = {kind: find_file(path, kind) for kind in KINDS}
+    files = {kind: _find_file(path, kind) for kind in KINDS}
     if not any(files.values()):
         raise DatasetError(path.name, None, "no items, users or interactions .csv/.jsonl file found")
     return read_files(files=files)

@@ -51,7 +51,7 @@ class ImportSummary:
         return lines
 
 
-def chunks(values, size: int = LOOKUP_CHUNK):
+def _chunks(values, size: int = LOOKUP_CHUNK):
     """Successive lists of at most `size` values."""
     values = list(values)
     for start in range(0, len(values), size):
@@ -88,16 +88,21 @@ def dataset_write(*, dataset: Dataset, progress: bool = False) -> ImportSummary:
 def _rows_by_external_id(model, key: str, records: dict, columns: tuple) -> dict:
     """{external_id: {column: value}} for the rows of `model` whose key is among the records' ids."""
     rows = {}
-    for chunk in chunks(records):
+    for chunk in _chunks(records):
         for row in model.objects.filter(**{f"{key}__in": chunk}).values(key, *columns):
-            rows[row.pop(key)] = row
+            found = row.pop(key)
+            if found not in records:  # MySQL's collation compares ids case-insensitively
+                record = next(r for k, r in records.items() if k.casefold() == found.casefold())
+                problem = f"id '{record.external_id}' differs only in letter case from the existing '{found}'"
+                raise DatasetError(record.file, record.line, problem)
+            rows[found] = row
     return rows
 
 
 def _ids_by(model, key: str, value: str, keys) -> dict:
     """{key: value} for rows of `model` whose `key` is among `keys`, in chunked queries."""
     found = {}
-    for chunk in chunks(keys):
+    for chunk in _chunks(keys):
         found.update(model.objects.filter(**{f"{key}__in": chunk}).values_list(key, value))
     return found
 
@@ -118,8 +123,9 @@ def _check_references(dataset: Dataset, item_ids: dict, user_ids: dict) -> None:
 def _check_usernames(dataset: Dataset, profiles: dict) -> None:
     """A new user's username (ext-<id>) must not belong to some other account already."""
     wanted = {USERNAME_PREFIX + key: key for key in dataset.users if key not in profiles}
+    by_casefold = {username.casefold(): key for username, key in wanted.items()}
     for username in _ids_by(User, "username", "username", wanted):
-        record = dataset.users[wanted[username]]
+        record = dataset.users[by_casefold[username.casefold()]]
         raise DatasetError(record.file, record.line, f"username '{username}' already belongs to another account")
 
 
@@ -156,14 +162,14 @@ def _unique_slug(name: str, taken: set) -> str:
 def _links_sync(through, owner: str, wanted: dict, category_ids: dict, owners_before: set) -> set:
     """Make the M2M rows of the owners in `wanted` ({owner id: names}) match; return owners that changed."""
     current = {}
-    for chunk in chunks(owners_before & wanted.keys()):
+    for chunk in _chunks(owners_before & wanted.keys()):
         for owner_id, category_id in through.objects.filter(**{f"{owner}_id__in": chunk}).values_list(
             f"{owner}_id", "category_id"
         ):
             current.setdefault(owner_id, set()).add(category_id)
     changed = {pk for pk, names in wanted.items() if {category_ids[n] for n in names} != current.get(pk, set())}
     stale = changed & owners_before
-    for chunk in chunks(stale):
+    for chunk in _chunks(stale):
         through.objects.filter(**{f"{owner}_id__in": chunk}).delete()
     rows = [
         through(**{f"{owner}_id": pk, "category_id": cid})
@@ -240,7 +246,7 @@ def _interactions_write(dataset, item_ids, user_ids, *, existing_users: set, cou
         events[(user_ids[r.user], item_ids[r.item], r.kind, r.timestamp)] = r.value
     known = {}
     old_user_ids = {user_ids[key] for key in existing_users} | {user_ids[k] for k in user_ids if k not in dataset.users}
-    for chunk in chunks(old_user_ids & {key[0] for key in events}):
+    for chunk in _chunks(old_user_ids & {key[0] for key in events}):
         rows = Interaction.objects.filter(user_id__in=chunk).values_list(
             "id", "user_id", "item_id", "kind", "timestamp", "value"
         )
@@ -253,7 +259,7 @@ def _interactions_write(dataset, item_ids, user_ids, *, existing_users: set, cou
         if key in known and known[key][1] != value
     ]
     with tqdm(total=len(new), disable=not progress, file=sys.stderr, unit="interaction", desc="interactions") as bar:
-        for chunk in chunks(new, BATCH_SIZE):
+        for chunk in _chunks(new, BATCH_SIZE):
             Interaction.objects.bulk_create(
                 [
                     Interaction(user_id=u, item_id=i, kind=k, timestamp=ts, value=events[(u, i, k, ts)])

@@ -2,6 +2,7 @@ import datetime as dt
 
 import pytest
 from django.core.management import CommandError
+from django.db import connection
 
 from accounts.models import Profile
 from catalog.models import Category, Interaction, Item
@@ -159,3 +160,25 @@ def test_both_csv_and_jsonl_for_one_kind_is_refused(tmp_path):
     with pytest.raises(CommandError, match=r"^both: both items\.csv and items\.jsonl; keep one$"):
         run_import(write_files(tmp_path / "both", files), "csv")
     assert (Item.objects.count(), Category.objects.count()) == (0, 0)
+
+
+@pytest.mark.django_db
+def test_a_path_that_is_not_a_directory_is_refused(tmp_path):
+    with pytest.raises(CommandError, match=r"items\.csv: not a directory$"):
+        run_import(write_files(tmp_path, {"items.csv": ITEMS_CSV}) / "items.csv", "csv")
+    assert Item.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_an_id_differing_only_in_letter_case_is_new_on_sqlite_and_refused_on_mysql(tmp_path):
+    run_import(write_files(tmp_path / "first", {"items.csv": "external_id,title\nsku-1,Toy Story\n"}), "csv")
+    before = snapshot()
+    upper = write_files(tmp_path / "second", {"items.csv": "external_id,title\nSKU-1,Toy Story\n"})
+
+    if connection.vendor == "mysql":  # utf8mb4_unicode_ci: 'SKU-1' = 'sku-1'
+        with pytest.raises(CommandError) as error:
+            run_import(upper, "csv")
+        assert str(error.value) == "items.csv, line 2: id 'SKU-1' differs only in letter case from the existing 'sku-1'"
+        assert snapshot() == before
+    else:
+        assert "items: 1 created, 0 updated, 0 unchanged" in run_import(upper, "csv")

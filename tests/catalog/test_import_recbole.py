@@ -7,6 +7,7 @@ from django.core.management import CommandError, call_command
 from accounts.models import Profile
 from catalog.models import Category, Interaction, Item
 from tests.catalog.importing import counts, record_enqueue, run_import, snapshot, write_files
+from tests.factories import UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 ITEMS = (
@@ -217,3 +218,25 @@ def test_real_movielens_100k_imports_and_reimports_unchanged():
     out = run_import(data / "ml-100k", "recbole")
     assert "interactions: 0 created, 0 updated, 100000 unchanged" in out
     assert counts()["catalog.Interaction"] == 100_000
+
+
+@pytest.mark.django_db
+def test_a_username_taken_by_another_account_is_refused(tmp_path):
+    UserFactory(username="ext-u2")
+    before = snapshot()
+
+    with pytest.raises(CommandError) as error:
+        run_import(write_files(tmp_path / "shop", FILES), "recbole")
+
+    assert str(error.value) == "shop.user, line 3: username 'ext-u2' already belongs to another account"
+    assert snapshot() == before
+
+
+@pytest.mark.django_db
+def test_the_same_event_twice_in_a_file_is_one_interaction_with_the_later_value(tmp_path):
+    files = {**FILES, "shop.inter": INTER + "u1\t1\t2\t881250949\n"}
+
+    out = run_import(write_files(tmp_path / "shop", files), "recbole")
+
+    assert "interactions: 3 created, 0 updated, 0 unchanged" in out
+    assert Interaction.objects.get(user__username="ext-u1", item__external_id="1").value == 2.0
