@@ -70,7 +70,9 @@ class InteractionSerializer(serializers.ModelSerializer):
 class InteractionCreateSerializer(serializers.Serializer):
     """Input for recording an interaction of the requesting user (a `user` field is ignored)."""
 
-    item = serializers.PrimaryKeyRelatedField(queryset=Item.objects.all())
+    item = serializers.PrimaryKeyRelatedField(
+        queryset=Item.objects.all(), error_messages={"does_not_exist": "No item with id {pk_value}."}
+    )
     kind = serializers.ChoiceField(choices=Interaction.Kind.choices)
     value = serializers.FloatField(
         required=False,

@@ -80,6 +80,16 @@ def test_bad_interactions_are_refused_and_nothing_is_written(alice_api, item, qu
     assert queued["interactions"] == []
 
 
+def test_unknown_and_retired_items_are_explained(alice_api):
+    retired = ItemFactory(is_active=False)
+    unknown = alice_api.post(URL, {"item": 999999, "kind": "like"}, format="json").json()
+    gone = alice_api.post(URL, {"item": retired.id, "kind": "like"}, format="json").json()
+    assert (unknown, gone) == (
+        {"item": ["No item with id 999999."]},
+        {"item": ["This item is no longer available."]},
+    )
+
+
 def test_list_shows_only_my_interactions_newest_first(alice_api, alice, bob):
     now = timezone.now()
     old = InteractionFactory(user=alice, kind="view", timestamp=now - dt.timedelta(days=2))
