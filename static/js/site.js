@@ -40,6 +40,11 @@
         return;
       }
       announce(data.message);
+      if (event.submitter && event.submitter.hasAttribute("aria-pressed")) {
+        form.querySelectorAll("button[aria-pressed]").forEach(function (b) {
+          b.setAttribute("aria-pressed", b === event.submitter ? "true" : "false");
+        });
+      }
       document.querySelectorAll("[data-your-state]").forEach(function (el) { el.textContent = data.state; });
       var target = form.closest("[data-refresh-url]");
       if (target) {
