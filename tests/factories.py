@@ -31,6 +31,7 @@ class CategoryFactory(factory.django.DjangoModelFactory):
 class ItemFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Item
+        skip_postgeneration_save = True
 
     external_id = factory.Sequence(lambda n: f"item-{n}")
     title = factory.Sequence(lambda n: f"Item {n}")
