@@ -5,6 +5,7 @@ Each has `fit(data)` (training interactions only) and `score(users, context)` ->
 
 import numpy as np
 
+from recommender.ml.components import ease_weights
 from recommender.ml.data import RecData, ScoreContext
 from recommender.ml.features import age_band, histories_matrix, liked_histories
 
@@ -81,16 +82,6 @@ class DemographicPopularityBaseline:
             for row, group in enumerate(key):
                 out[row] += table.get(int(group), self.global_rate)
         return out / len(self.tables)
-
-
-def ease_weights(matrix, lam: float) -> np.ndarray:
-    """The closed-form EASE item-item matrix B (zero diagonal) for a user x item matrix."""
-    gram = np.asarray((matrix.T @ matrix).todense(), dtype=np.float64)
-    gram[np.diag_indices_from(gram)] += lam
-    inv = np.linalg.inv(gram)
-    weights = inv / (-np.diag(inv))
-    weights[np.diag_indices_from(weights)] = 0.0
-    return weights
 
 
 class EASEBaseline:

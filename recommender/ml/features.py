@@ -3,8 +3,11 @@
 import numpy as np
 import scipy.sparse as sp
 
+from recommender.ml.data import ItemFeatures, UserFeatures
+
 AGE_EDGES = (18, 25, 35, 45, 50, 56)  # the MovieLens age bands: <18, 18-24, ..., 56+
 N_AGE_BANDS = len(AGE_EDGES) + 2  # plus "unknown" as the last band
+N_GENDERS = 3
 
 
 def age_band(age: np.ndarray) -> np.ndarray:
@@ -23,17 +26,54 @@ def one_hot(codes: np.ndarray, size: int) -> np.ndarray:
     return out
 
 
-def histories_matrix(histories, n_items: int, weights=None) -> sp.csr_matrix:
-    """CSR [n_users, n_items] with 1 (or the given weight) at each history item; repeats count once."""
-    rows = np.concatenate([np.full(len(h), i) for i, h in enumerate(histories)] or [np.empty(0)])
+def year_edges(years: np.ndarray, n_bins: int = 12) -> np.ndarray:
+    """Quantile bin edges of the known years (dense where most items are)."""
+    years = np.asarray(years, dtype=np.float64)
+    years = years[np.isfinite(years)]
+    if not len(years):
+        return np.empty(0)
+    return np.unique(np.quantile(years, np.linspace(0, 1, n_bins + 1)[1:-1]))
+
+
+def item_content(items: ItemFeatures, edges: np.ndarray) -> np.ndarray:
+    """Item content matrix: [text, categories, year bin one-hot, year unknown, 1]."""
+    year = np.asarray(items.year, dtype=np.float64)
+    known = np.isfinite(year)
+    bins = np.where(known, np.searchsorted(edges, np.nan_to_num(year), side="right"), -1)
+    return np.hstack(
+        [
+            np.asarray(items.text, dtype=np.float32),
+            np.asarray(items.cats, dtype=np.float32),
+            one_hot(bins, len(edges) + 1),
+            (~known).astype(np.float32)[:, None],
+            np.ones((len(year), 1), dtype=np.float32),
+        ]
+    )
+
+
+def user_profile(users: UserFeatures, n_occupations: int) -> np.ndarray:
+    """User profile matrix: [age band, gender, occupation one-hots, interests, profile text]."""
+    return np.hstack(
+        [
+            one_hot(age_band(users.age), N_AGE_BANDS),
+            one_hot(users.gender, N_GENDERS),
+            one_hot(users.occupation, n_occupations),
+            np.asarray(users.interests, dtype=np.float32),
+            np.asarray(users.text, dtype=np.float32),
+        ]
+    )
+
+
+def histories_matrix(histories, n_items: int) -> sp.csr_matrix:
+    """Binary CSR [n_users, n_items] with a 1 at each history item (repeats count once)."""
+    rows = np.concatenate([np.full(len(h), i, dtype=np.int64) for i, h in enumerate(histories)] or [np.empty(0)])
     cols = np.concatenate([np.asarray(h, dtype=np.int64) for h in histories] or [np.empty(0)])
-    if weights is None:
-        vals = np.ones(len(cols), dtype=np.float32)
-    else:
-        vals = np.concatenate([np.asarray(w, dtype=np.float32) for w in weights] or [np.empty(0)])
-    mat = sp.csr_matrix((vals, (rows.astype(np.int64), cols.astype(np.int64))), shape=(len(histories), n_items))
+    mat = sp.csr_matrix(
+        (np.ones(len(cols), dtype=np.float32), (rows.astype(np.int64), cols.astype(np.int64))),
+        shape=(len(histories), n_items),
+    )
     mat.sum_duplicates()
-    mat.data = np.minimum(mat.data, vals.max() if len(vals) else 1.0)
+    mat.data[:] = 1.0
     return mat
 
 
@@ -41,5 +81,5 @@ def liked_histories(histories, history_positive) -> list[np.ndarray]:
     """Only the liked items of each history."""
     return [
         np.asarray(h, dtype=np.int64)[np.asarray(p, dtype=bool)]
-        for h, p in zip(histories, history_positive, strict=False)
+        for h, p in zip(histories, history_positive, strict=True)
     ]

@@ -17,7 +17,7 @@ A held-out positive that cannot be ranked (not a candidate) is dropped from the 
 users left with no relevant item are not evaluated.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -39,6 +39,26 @@ class Split:
     exclude: list[np.ndarray]  # per evaluated user: items never ranked for them
     relevant: list[np.ndarray]  # per evaluated user: held-out positive items
     candidates: np.ndarray  # item indices that are ranked at all
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def allowed(self) -> np.ndarray:
+        """Boolean [n_users, n_items]: may this item be ranked for this user (cached)."""
+        if "allowed" not in self._cache:
+            allowed = np.zeros((len(self.users), self.train.n_items), dtype=bool)
+            allowed[:, self.candidates] = True
+            for row, items in enumerate(self.exclude):
+                allowed[row, items] = False
+            self._cache["allowed"] = allowed
+        return self._cache["allowed"]
+
+    def relevance(self) -> np.ndarray:
+        """Boolean [n_users, n_items]: is this item one of the user's held-out positives (cached)."""
+        if "relevance" not in self._cache:
+            rel = np.zeros((len(self.users), self.train.n_items), dtype=bool)
+            for row, items in enumerate(self.relevant):
+                rel[row, items] = True
+            self._cache["relevance"] = rel
+        return self._cache["relevance"]
 
     def context(self) -> ScoreContext:
         """What a model may know about the evaluated users when scoring them."""
@@ -51,13 +71,7 @@ class Split:
 
     def mask(self, scores: np.ndarray) -> np.ndarray:
         """Scores with non-candidates and each user's excluded items set to -inf (a copy)."""
-        out = np.array(scores, dtype=np.float64)
-        allowed = np.zeros(out.shape[1], dtype=bool)
-        allowed[self.candidates] = True
-        out[:, ~allowed] = -np.inf
-        for row, items in enumerate(self.exclude):
-            out[row, items] = -np.inf
-        return out
+        return np.where(self.allowed(), np.asarray(scores, dtype=np.float64), -np.inf)
 
 
 def _user_rows(data: RecData) -> list[np.ndarray]:

@@ -1,0 +1,101 @@
+"""The closed-form parts of the hybrid: EASE, content mapping, content popularity and a user kernel.
+
+All work on arrays of the training data only; the neural part lives in `neural.py`.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from recommender.ml.data import UserFeatures
+
+
+def ease_weights(matrix: sp.spmatrix, lam: float) -> np.ndarray:
+    """The closed-form EASE item-item matrix B (zero diagonal) for a user x item matrix."""
+    gram = np.asarray((matrix.T @ matrix).todense(), dtype=np.float64)
+    gram[np.diag_indices_from(gram)] += lam
+    inv = np.linalg.inv(gram)
+    weights = inv / (-np.diag(inv))
+    weights[np.diag_indices_from(weights)] = 0.0
+    return weights
+
+
+def content_map(positives: sp.csr_matrix, content: np.ndarray, known: np.ndarray, lam: float, mu: float) -> np.ndarray:
+    """W [n_items, d_content]: a history row x_u maps to the content-space user vector x_u @ W.
+
+    Fits x_u @ W @ f_i ~ x_ui over the known items: first a ridge item-item map A = (G + lam I)^-1 G
+    (G = X'X), then the content projection of its columns, A F (F'F + mu I)^-1, so any item with
+    content f (seen or new) gets the score (x_u @ W) . f.
+    """
+    x = positives[:, known]
+    gram = np.asarray((x.T @ x).todense(), dtype=np.float64)
+    item_map = np.linalg.solve(gram + lam * np.eye(len(gram)), gram)
+    f = content[known].astype(np.float64)
+    proj = f @ np.linalg.inv(f.T @ f + mu * np.eye(f.shape[1]))
+    out = np.zeros((positives.shape[1], content.shape[1]), dtype=np.float32)
+    out[known] = item_map @ proj
+    return out
+
+
+def content_popularity(content: np.ndarray, counts: np.ndarray, known: np.ndarray, lam: float) -> np.ndarray:
+    """Ridge weights w so that content @ w predicts an item's number of positives."""
+    f = content[known].astype(np.float64)
+    return np.linalg.solve(f.T @ f + lam * np.eye(f.shape[1]), f.T @ counts[known]).astype(np.float32)
+
+
+@dataclass
+class KernelParams:
+    """Log-weight of a training user for the scored user: demographics plus shared history."""
+
+    age: float = 2.0  # per 10 years of age difference (subtracted)
+    gender: float = 1.0  # same gender
+    occupation: float = 1.0  # same occupation
+    liked: float = 1.0  # per liked item in common
+    seen: float = 0.5  # per item in common (any interaction)
+
+
+class UserKernel:
+    """Kernel regression over training users: a user's scores are the positives of similar users.
+
+    With no history the weights come from demographics alone (a smooth demographic popularity);
+    each item shared with a training user multiplies that user's weight, so a few revealed items
+    focus the neighbourhood without retraining. Known users never count themselves.
+    """
+
+    def fit(self, *, users: np.ndarray, features: UserFeatures, positives: sp.csr_matrix, seen: sp.csr_matrix):
+        """Keep the training users' demographics and their positive / seen rows."""
+        self.users = np.asarray(users, dtype=np.int64)
+        self.age = np.asarray(features.age, dtype=np.float64)
+        self.gender = np.asarray(features.gender, dtype=np.int64)
+        self.occupation = np.asarray(features.occupation, dtype=np.int64)
+        self.positives = sp.csr_matrix(positives, dtype=np.float32)
+        self.seen = sp.csr_matrix(seen, dtype=np.float32)
+        return self
+
+    def log_weights(self, features: UserFeatures, liked, seen, params: KernelParams, self_index=None) -> np.ndarray:
+        """[n, n_train_users] log-weights; self_index (training user ids or -1) are excluded."""
+        age = np.asarray(features.age, dtype=np.float64)
+        diff = np.abs(age[:, None] - self.age[None, :]) / 10.0
+        logw = -params.age * np.nan_to_num(diff, nan=0.0)
+        gender = np.asarray(features.gender)[:, None]
+        logw += params.gender * ((gender == self.gender[None, :]) & (gender >= 0))
+        occupation = np.asarray(features.occupation)[:, None]
+        logw += params.occupation * ((occupation == self.occupation[None, :]) & (occupation >= 0))
+        if params.liked and liked.nnz:
+            logw += params.liked * np.asarray((liked @ self.positives.T).todense())
+        if params.seen and seen.nnz:
+            logw += params.seen * np.asarray((seen @ self.seen.T).todense())
+        if self_index is not None:
+            pos = np.searchsorted(self.users, self_index)
+            pos = np.minimum(pos, len(self.users) - 1)
+            rows = np.flatnonzero(self.users[pos] == np.asarray(self_index))
+            logw[rows, pos[rows]] = -np.inf
+        return logw
+
+    def score(self, features: UserFeatures, liked, seen, params: KernelParams, self_index=None) -> np.ndarray:
+        """[n, n_items]: the kernel-weighted mean of the training users' positive rows."""
+        logw = self.log_weights(features, liked, seen, params, self_index)
+        weights = np.exp(logw - logw.max(axis=1, keepdims=True))
+        weights /= weights.sum(axis=1, keepdims=True)
+        return np.asarray(self.positives.T @ weights.T).T

@@ -1,0 +1,315 @@
+"""The fitted pieces of the HybridScorer: fitting and tuning them, scoring them, saving and loading them."""
+
+from dataclasses import asdict, replace
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+from recommender.ml.artifact import read_artifact, write_artifact
+from recommender.ml.blend import leave_one_out, ndcg20
+from recommender.ml.components import KernelParams, UserKernel, content_map, content_popularity, ease_weights
+from recommender.ml.data import ItemFeatures, RecData, ScoreContext, UserFeatures
+from recommender.ml.features import histories_matrix, item_content, liked_histories, user_profile, year_edges
+from recommender.ml.mapping import IdMap
+from recommender.ml.neural import NeuralConfig, NeuralTrainer, TwoTower, pick_device
+
+FORMAT_VERSION = 1
+PARTS = {
+    "warm": ("ease", "neural", "kernel", "pop", "cmap"),
+    "item_cold": ("neural_content", "cmap", "cpop"),
+    "user_cold": ("kernel", "pop", "neural"),
+    "few_shot": ("kernel", "ease", "pop", "neural", "cmap"),
+}
+EASE_LAMBDAS = (100.0, 200.0, 300.0, 500.0, 800.0)
+CMAP_GRID = ((300.0, 10.0), (1000.0, 3.0), (1000.0, 10.0), (1000.0, 30.0), (3000.0, 10.0))
+KERNEL_GRID = {
+    "user_cold": dict(age=(1.0, 2.0, 3.0, 4.0), gender=(0.5, 1.0, 1.5), occupation=(0.5, 1.0, 2.0)),
+    "few_shot": dict(liked=(0.5, 1.0, 1.5, 2.0), seen=(0.0, 0.25, 0.5, 1.0)),
+    "warm": dict(liked=(0.02, 0.05, 0.1, 0.2), seen=(0.0, 0.02, 0.05)),
+}
+
+
+class Parts:
+    def __init__(self, *, seed: int = 0, model_name: str = "all-MiniLM-L6-v2", neural: NeuralConfig | None = None):
+        self.seed, self.model_name = seed, model_name
+        self.neural_cfg = neural or NeuralConfig()
+        self.fitted = False
+
+    def _require_fitted(self):
+        if not self.fitted:
+            raise RuntimeError("the scorer is not fitted (call fit or load first)")
+
+    # Fitting.
+
+    def _fit_parts(self, data: RecData, *, splits: dict | None) -> None:
+        self.n_items, self.n_users, self.text_dim = data.n_items, data.n_users, data.text_dim
+        self.category_names, self.occupation_names = list(data.category_names), list(data.occupation_names)
+        self.n_occupations = data.n_occupations
+        self.item_map, self.user_map = data.item_map, data.user_map
+        self.known = np.bincount(data.item_idx, minlength=data.n_items) > 0
+        self.counts = np.bincount(data.item_idx[data.positive], minlength=data.n_items).astype(np.float64)
+        self.edges = year_edges(data.item_year[self.known])
+        self.content = item_content(data.item_features(), self.edges)
+        positives, seen = data.matrix(), data.matrix(positives_only=False)
+        if splits:
+            self.ease_lambda = max(EASE_LAMBDAS, key=lambda lam: self._try_ease(positives, lam, splits["warm"]))
+            self.cmap_params = max(CMAP_GRID, key=lambda p: self._try_cmap(positives, p, splits["item_cold"]))
+        self.ease = ease_weights(positives, self.ease_lambda).astype(np.float32)
+        self.cmap_weights = content_map(positives, self.content, self.known, *self.cmap_params)
+        self.cpop_weights = content_popularity(self.content, self.counts, self.known, 10.0)
+        train_users = np.unique(data.user_idx)
+        self.kernel = UserKernel().fit(
+            users=train_users,
+            features=data.user_features(train_users),
+            positives=positives[train_users],
+            seen=seen[train_users],
+        )
+        if splits:
+            self._tune_kernel(splits, data)
+        self._fit_neural(data, positives, seen, train_users, splits)
+        self.fitted = True
+
+    def _try_ease(self, positives, lam, split) -> float:
+        self.ease = ease_weights(positives, lam)
+        ctx = split.context()
+        liked = histories_matrix(liked_histories(ctx.histories, ctx.history_positive), self.n_items)
+        return ndcg20(split, np.asarray(liked @ self.ease))
+
+    def _try_cmap(self, positives, params, split) -> float:
+        self.cmap_weights = content_map(positives, self.content, self.known, *params)
+        ctx = split.context()
+        liked = histories_matrix(liked_histories(ctx.histories, ctx.history_positive), self.n_items)
+        return ndcg20(split, np.asarray(liked @ self.cmap_weights) @ self.content.T)
+
+    def _tune_kernel(self, splits, data) -> None:
+        """Kernel parameters per regime; the new-user regimes are validated leave-one-out on all users."""
+        self.kernel_params = {}
+        base = KernelParams(liked=0.0, seen=0.0)
+        for regime in ("user_cold", "few_shot", "warm"):
+            split = splits[regime] if regime == "warm" else leave_one_out(data, regime)
+            ctx = split.context()
+            liked = histories_matrix(liked_histories(ctx.histories, ctx.history_positive), self.n_items)
+            seen = histories_matrix(ctx.histories, self.n_items)
+            self_index = split.users
+            grid = KERNEL_GRID[regime]
+            best, best_params = -1.0, base
+            for values in np.array(np.meshgrid(*grid.values(), indexing="ij")).reshape(len(grid), -1).T:
+                params = replace(base, **dict(zip(grid, values.tolist(), strict=True)))
+                value = ndcg20(split, self.kernel.score(ctx.features, liked, seen, params, self_index))
+                if value > best:
+                    best, best_params = value, params
+            self.kernel_params[regime] = best_params
+            if regime == "user_cold":
+                base = best_params
+
+    def _fit_neural(self, data, positives, seen, train_users, splits) -> None:
+        order = np.lexsort((np.arange(len(data.user_idx)), data.timestamp, data.user_idx))
+        starts = np.searchsorted(data.user_idx[order], np.arange(data.n_users))
+        first = sp.lil_matrix((data.n_users, data.n_items), dtype=np.float32)
+        for u in train_users:
+            rows = order[starts[u] : starts[u] + 3]
+            first[u, data.item_idx[rows]] = 1.0
+        trainer = NeuralTrainer(self.neural_cfg, self.seed)
+        evaluate = None
+        if splits:
+
+            def evaluate(model):
+                self.net = model.eval()
+                total = 0.0
+                for regime, split in splits.items():
+                    name = "neural_content" if regime == "item_cold" else "neural"
+                    part = self._raw_parts((name,), split.context(), split.users)[name]
+                    total += ndcg20(split, part)
+                model.train()
+                return total / len(splits)
+
+        self.net, epochs = trainer.fit(
+            content=self.content,
+            profile=user_profile(data.user_features(), self.n_occupations),
+            positives=positives.toarray(),
+            seen=seen.toarray(),
+            first=first.toarray(),
+            known_items=self.known,
+            train_users=train_users,
+            epochs=self.neural_cfg.max_epochs if splits else self.neural_epochs,
+            evaluate=evaluate,
+        )
+        if splits:
+            self.neural_epochs = epochs
+
+    # Scoring the parts.
+
+    def _content_of(self, items: ItemFeatures) -> np.ndarray:
+        return item_content(items, self.edges)
+
+    @torch.no_grad()
+    def _neural_item_vectors(self, content: np.ndarray, *, keep_id: bool) -> tuple[np.ndarray, np.ndarray]:
+        device = pick_device()
+        if keep_id and len(content) == self.n_items:
+            keep = torch.as_tensor(self.known, dtype=torch.float32, device=device)
+            vec, bias = self.net.items(torch.as_tensor(content, device=device), keep)
+        else:
+            t = torch.as_tensor(content, dtype=torch.float32, device=device)
+            vec = self.net.item_content(t)
+            bias = self.net.item_content_bias(t).squeeze(-1)
+        return vec.cpu().numpy(), bias.cpu().numpy()
+
+    @torch.no_grad()
+    def _neural_user_vectors(self, context: ScoreContext, users) -> np.ndarray:
+        device = pick_device()
+        liked = histories_matrix(liked_histories(context.histories, context.history_positive), self.n_items)
+        seen = histories_matrix(context.histories, self.n_items)
+        tensor = lambda a: torch.as_tensor(np.asarray(a), dtype=torch.float32, device=device)  # noqa: E731
+        n = len(context.histories)
+        ids = np.asarray(users if users is not None and context.known_users else np.full(n, -1), dtype=np.int64)
+        keep_user = tensor((ids >= 0) & (ids < self.n_users))
+        out = self.net.users(
+            tensor(user_profile(context.features, self.n_occupations)),
+            tensor(liked.toarray()),
+            tensor((seen - liked).toarray()),
+            tensor(self.content),
+            tensor(self.known),
+            torch.as_tensor(np.clip(ids, 0, self.n_users - 1), device=device),
+            keep_user,
+        )
+        return out.cpu().numpy()
+
+    def _raw_parts(self, names, context: ScoreContext, users, regime: str = "warm") -> dict[str, np.ndarray]:
+        n = len(context.histories)
+        liked = histories_matrix(liked_histories(context.histories, context.history_positive), self.n_items)
+        out = {}
+        if "neural" in names or "neural_content" in names:
+            user = self._neural_user_vectors(context, users)
+            for name, keep in (("neural", True), ("neural_content", False)):
+                if name in names:
+                    vec, bias = self._neural_item_vectors(self.content, keep_id=keep)
+                    out[name] = user @ vec.T + bias
+        if "ease" in names:
+            out["ease"] = np.asarray(liked @ self.ease, dtype=np.float64)
+        if "cmap" in names:
+            out["cmap"] = np.asarray(liked @ self.cmap_weights) @ self.content.T
+        if "pop" in names:
+            out["pop"] = np.tile(self.counts, (n, 1))
+        if "cpop" in names:
+            out["cpop"] = np.tile(self.content @ self.cpop_weights, (n, 1))
+        if "kernel" in names:
+            seen = histories_matrix(context.histories, self.n_items)
+            self_index = np.asarray(users) if context.known_users else None
+            out["kernel"] = self.kernel.score(context.features, liked, seen, self.kernel_params[regime], self_index)
+        return out
+
+    def _regime_parts(self, regime: str, context: ScoreContext, users) -> dict[str, np.ndarray]:
+        raw = self._raw_parts(PARTS[regime], context, users, regime)
+        return {name: part / _spread(part[:, self.known])[:, None] for name, part in raw.items()}
+
+    def _scales(self, context: ScoreContext, users) -> dict[str, np.ndarray]:
+        raw = self._raw_parts(PARTS["item_cold"], context, users)
+        return {name: _spread(part[:, self.known]) for name, part in raw.items()}
+
+    # Saving and loading.
+
+    def save(self, path) -> None:
+        """Write the fitted model to one artifact file (see `artifact.py`)."""
+        self._require_fitted()
+        k = self.kernel
+        arrays = {
+            "known": self.known,
+            "counts": self.counts,
+            "edges": self.edges,
+            "content": self.content,
+            "ease": self.ease,
+            "cmap_weights": self.cmap_weights,
+            "cpop_weights": self.cpop_weights,
+            "k_users": k.users,
+            "k_age": k.age,
+            "k_gender": k.gender,
+            "k_occupation": k.occupation,
+        }
+        for name in ("positives", "seen"):
+            mat = getattr(k, name)
+            arrays.update({f"k_{name}_{p}": getattr(mat, p) for p in ("data", "indices", "indptr")})
+        arrays.update({f"nn/{name}": t.detach().cpu().numpy() for name, t in self.net.state_dict().items()})
+        meta = {
+            "format_version": FORMAT_VERSION,
+            "model_name": self.model_name,
+            "text_dim": self.text_dim,
+            "n_items": self.n_items,
+            "n_users": self.n_users,
+            "n_occupations": self.n_occupations,
+            "category_names": self.category_names,
+            "occupation_names": self.occupation_names,
+            "seed": self.seed,
+            "weights": self.weights,
+            "validation": self.validation,
+            "kernel_params": {r: asdict(p) for r, p in self.kernel_params.items()},
+            "neural": asdict(self.neural_cfg),
+            "neural_epochs": self.neural_epochs,
+            "ease_lambda": self.ease_lambda,
+            "cmap_params": list(self.cmap_params),
+            "item_map": self.item_map.to_dict() if self.item_map else None,
+            "user_map": self.user_map.to_dict() if self.user_map else None,
+        }
+        write_artifact(path, meta, arrays)
+
+    @classmethod
+    def load(cls, path, *, model_name: str | None = None, text_dim: int | None = None):
+        """Load a saved scorer; ArtifactMismatch when model name / text dim / format differ from expected."""
+        meta, arrays = read_artifact(
+            path, expect={"format_version": FORMAT_VERSION, "model_name": model_name, "text_dim": text_dim}
+        )
+        self = cls(seed=meta["seed"], model_name=meta["model_name"], neural=NeuralConfig(**meta["neural"]))
+        for key in (
+            "n_items",
+            "n_users",
+            "n_occupations",
+            "text_dim",
+            "category_names",
+            "occupation_names",
+            "weights",
+            "validation",
+            "neural_epochs",
+            "ease_lambda",
+        ):
+            setattr(self, key, meta[key])
+        self.cmap_params = tuple(meta["cmap_params"])
+        self.kernel_params = {r: KernelParams(**p) for r, p in meta["kernel_params"].items()}
+        self.item_map = IdMap.from_dict(meta["item_map"]) if meta["item_map"] else None
+        self.user_map = IdMap.from_dict(meta["user_map"]) if meta["user_map"] else None
+        for key in ("known", "counts", "edges", "content", "ease", "cmap_weights", "cpop_weights"):
+            setattr(self, key, arrays[key])
+        mats = {
+            name: sp.csr_matrix(
+                tuple(arrays[f"k_{name}_{p}"] for p in ("data", "indices", "indptr")),
+                shape=(len(arrays["k_users"]), self.n_items),
+            )
+            for name in ("positives", "seen")
+        }
+        self.kernel = UserKernel().fit(
+            users=arrays["k_users"],
+            features=UserFeatures(
+                text=np.zeros((len(arrays["k_users"]), 0)),
+                age=arrays["k_age"],
+                gender=arrays["k_gender"],
+                occupation=arrays["k_occupation"],
+                interests=np.zeros((len(arrays["k_users"]), 0)),
+            ),
+            **mats,
+        )
+        self.net = TwoTower(
+            content_dim=self.content.shape[1],
+            profile_dim=arrays["nn/user_profile.weight"].shape[1],
+            n_items=self.n_items,
+            n_users=self.n_users,
+            cfg=self.neural_cfg,
+        )
+        state = {k[3:]: torch.from_numpy(v) for k, v in arrays.items() if k.startswith("nn/")}
+        self.net.load_state_dict(state)
+        self.net.to(pick_device()).eval()
+        self.fitted = True
+        return self
+
+
+def _spread(part: np.ndarray) -> np.ndarray:
+    spread = part.std(axis=1)
+    return np.where(spread > 1e-12, spread, 1.0)

@@ -1,0 +1,160 @@
+"""HybridScorer: one model object (fit / score / save / load) for warm and cold-start ranking.
+
+It blends, per request regime, parts that are all trained on the training data only:
+- `neural`: the two-tower network (`neural.py`), with the item-id part for known items;
+- `neural_content`: the same network with item ids dropped (how a new item is scored);
+- `ease`: EASE item-item weights on the liked history (fold-in for any user);
+- `cmap`: a linear map from the liked history to content space, so any item with content scores;
+- `kernel`: a kernel over training users (demographics + shared history);
+- `pop` / `cpop`: the item's training positives / their prediction from content (new items).
+Each part is divided by its per-user spread over the known items, then weighted. The weights of each
+regime (warm: known user; user_cold: no history; few_shot: 1..FEW_SHOT_MAX history items; item_cold:
+items without interactions) are fitted on an inner validation split carved from the training data.
+"""
+
+import time
+
+import numpy as np
+
+from recommender.ml.blend import REGIMES, fit_weights, inner_splits
+from recommender.ml.data import ItemFeatures, RecData, ScoreContext, UserFeatures
+from recommender.ml.features import histories_matrix, liked_histories
+from recommender.ml.hybrid_parts import PARTS, Parts
+from recommender.ml.metrics import top_k
+
+DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
+
+
+class HybridScorer(Parts):
+    """The cold-start hybrid. See the module docstring; `Parts` holds the fitted pieces and save/load."""
+
+    FEW_SHOT_MAX = 10
+
+    def fit(self, data: RecData, valid: dict | None = None) -> "HybridScorer":
+        """Tune and blend on a validation split of `data` (or the given inner splits), then refit on all of it."""
+        started = time.perf_counter()
+        splits = valid if valid is not None else inner_splits(data, seed=self.seed)
+        self._fit_parts(splits["warm"].train, splits=splits)
+        self.weights, self.validation = {}, {}
+        for regime in REGIMES:
+            split = splits[regime]
+            parts = self._regime_parts(regime, split.context(), split.users)
+            self.weights[regime], self.validation[regime] = fit_weights(split, parts)
+        self._fit_parts(data, splits=None)
+        self.fit_seconds = time.perf_counter() - started
+        return self
+
+    def _regime_of(self, context: ScoreContext, n_history: np.ndarray) -> np.ndarray:
+        if context.known_users:
+            return np.full(len(n_history), "warm", dtype=object)
+        return np.where(
+            n_history == 0, "user_cold", np.where(n_history <= self.FEW_SHOT_MAX, "few_shot", "warm")
+        ).astype(object)
+
+    def _blend(self, regime: str, context: ScoreContext, users) -> np.ndarray:
+        parts = self._regime_parts(regime, context, users)
+        weights = self.weights[regime]
+        out = np.zeros((len(context.features), self.n_items))
+        for name, part in parts.items():
+            if weights.get(name):
+                out += weights[name] * part
+        return out
+
+    def score(self, users, context: ScoreContext, new_items: ItemFeatures | None = None) -> np.ndarray:
+        """Scores [n_users, n_items (+ len(new_items))] for the context's users.
+
+        Known items get the blend of the user's regime; items without training interactions and
+        `new_items` (content only, no retraining) get the item_cold blend.
+        """
+        self._require_fitted()
+        users = np.asarray(users, dtype=np.int64)
+        context = self._known_history(context)
+        n_hist = np.array([len(h) for h in context.histories])
+        regimes = self._regime_of(context, n_hist)
+        out = np.zeros((len(users), self.n_items))
+        for regime in REGIMES:
+            rows = np.flatnonzero(regimes == regime)
+            if len(rows):
+                out[rows] = self._blend(regime, _subset(context, rows), users[rows])
+        cold = self._blend("item_cold", context, users)
+        out[:, ~self.known] = cold[:, ~self.known]
+        if new_items is not None and len(new_items):
+            out = np.hstack([out, self.user_vectors(context, users) @ self.item_vectors(new_items).T])
+        return out
+
+    def _known_history(self, context: ScoreContext) -> ScoreContext:
+        """Drop history items the model has never seen interactions for (nothing learned about them)."""
+        keep = [self.known[np.asarray(h, dtype=np.int64)] for h in context.histories]
+        return ScoreContext(
+            features=context.features,
+            histories=[np.asarray(h, dtype=np.int64)[k] for h, k in zip(context.histories, keep, strict=True)],
+            history_positive=[
+                np.asarray(p, dtype=bool)[k] for p, k in zip(context.history_positive, keep, strict=True)
+            ],
+            known_users=context.known_users,
+        )
+
+    # Fast paths: new items and top-K by dot products.
+
+    def item_vectors(self, items: ItemFeatures | None = None) -> np.ndarray:
+        """Content-path item vectors [n, D]: `item_vectors(x) @ user_vectors(...)` = item_cold scores."""
+        self._require_fitted()
+        content = self.content if items is None else self._content_of(items)
+        vec, bias = self._neural_item_vectors(content, keep_id=False)
+        return np.hstack([vec, bias[:, None], content]).astype(np.float32)
+
+    def user_vectors(self, context: ScoreContext, users=None) -> np.ndarray:
+        """User vectors [n, D] matching `item_vectors` (the item_cold blend as one dot product)."""
+        self._require_fitted()
+        context = self._known_history(context)
+        weights, scales = self.weights["item_cold"], self._scales(context, users)
+        user = self._neural_user_vectors(context, users)
+        liked = histories_matrix(liked_histories(context.histories, context.history_positive), self.n_items)
+        cmap = np.asarray(liked @ self.cmap_weights)
+        ones = np.ones((len(user), 1))
+        w_n = weights.get("neural_content", 0.0) / scales["neural_content"]
+        w_c = weights.get("cmap", 0.0) / scales["cmap"]
+        w_p = weights.get("cpop", 0.0) / scales["cpop"]
+        return np.hstack(
+            [user * w_n[:, None], ones * w_n[:, None], cmap * w_c[:, None] + w_p[:, None] * self.cpop_weights]
+        )
+
+    def recommend(self, users, context: ScoreContext, *, k: int = 20, exclude=None) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k item indices and scores per user, best first (exclude: per-user item lists)."""
+        scores = self.score(users, context)
+        for row, items in enumerate(exclude or []):
+            scores[row, np.asarray(items, dtype=np.int64)] = -np.inf
+        top = top_k(scores, k)
+        return top, np.take_along_axis(scores, np.maximum(top, 0), axis=1)
+
+    def similar_items(self, item: int, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+        """The k items closest to `item` by text embedding and learned item vector (cosine, averaged)."""
+        self._require_fitted()
+        vec, _ = self._neural_item_vectors(self.content, keep_id=True)
+        sims = np.zeros(self.n_items)
+        for mat in (self.content[:, : self.text_dim], vec):
+            unit = mat / np.maximum(np.linalg.norm(mat, axis=1, keepdims=True), 1e-9)
+            sims += unit @ unit[item]
+        sims[item] = -np.inf
+        top = top_k(sims[None, :] / 2, k)[0]
+        top = top[top >= 0]
+        return top, sims[top] / 2
+
+
+def _subset(context: ScoreContext, rows: np.ndarray) -> ScoreContext:
+    f = context.features
+    return ScoreContext(
+        features=UserFeatures(
+            text=f.text[rows],
+            age=f.age[rows],
+            gender=f.gender[rows],
+            occupation=f.occupation[rows],
+            interests=f.interests[rows],
+        ),
+        histories=[context.histories[i] for i in rows],
+        history_positive=[context.history_positive[i] for i in rows],
+        known_users=context.known_users,
+    )
+
+
+__all__ = ["HybridScorer", "PARTS", "DEFAULT_MODEL_NAME"]

@@ -1,0 +1,124 @@
+import numpy as np
+import pytest
+
+from recommender.ml.artifact import ArtifactError, ArtifactMismatch
+from recommender.ml.data import ItemFeatures, ScoreContext
+from recommender.ml.scorer import HybridScorer
+from tests.recommender.ml.conftest import SMALL_NEURAL, TEXT_DIM
+
+
+def new_user_context(data, history, liked=None):
+    history = np.asarray(history, dtype=np.int64)
+    liked = np.ones(len(history), dtype=bool) if liked is None else np.asarray(liked)
+    return ScoreContext(data.user_features([0]), [history], [liked], known_users=False)
+
+
+def topic_items(data, topic):
+    return np.flatnonzero(np.arange(data.n_items) % 3 == topic)
+
+
+def test_scores_cover_the_catalog_and_respect_regimes(data, fitted):
+    ctx = ScoreContext(
+        data.user_features([0, 1]),
+        [np.array([0, 3]), np.array([])],
+        [np.array([True, True]), np.array([], dtype=bool)],
+        known_users=False,
+    )
+    scores = fitted.score(np.array([-1, -1]), ctx)
+    assert scores.shape == (2, data.n_items)
+    assert np.isfinite(scores).all()
+    assert set(fitted.weights) == {"warm", "item_cold", "user_cold", "few_shot"}
+
+
+def test_new_item_with_similar_text_scores_high_for_a_matching_history(data, fitted):
+    # Text only (no categories, no year); popularity-like terms cancel in the difference between users.
+    near = data.item_text[topic_items(data, 0)[6]] + 0.01
+    far = data.item_text[topic_items(data, 1)[6]] + 0.01
+    new = ItemFeatures(text=np.stack([near, far]), cats=np.zeros((2, 3)), year=np.array([np.nan, np.nan]))
+    fan = fitted.score(np.array([-1]), new_user_context(data, topic_items(data, 0)[:5]), new_items=new)
+    other = fitted.score(np.array([-1]), new_user_context(data, topic_items(data, 1)[:5]), new_items=new)
+    assert fan.shape == (1, data.n_items + 2)
+    assert fan[0, -2] - fan[0, -1] > other[0, -2] - other[0, -1] + 1.0
+
+
+def test_item_and_user_vectors_reproduce_new_item_scores(data, fitted):
+    ctx = new_user_context(data, topic_items(data, 1)[:4])
+    new = data.item_features([5, 6, 7])
+    scores = fitted.score(np.array([-1]), ctx, new_items=new)[0, -3:]
+    dots = fitted.user_vectors(ctx) @ fitted.item_vectors(new).T
+    assert dots[0] == pytest.approx(scores, rel=1e-5, abs=1e-6)
+
+
+def test_fold_in_one_history_item_changes_scores(data, fitted):
+    item = topic_items(data, 2)[0]
+    empty = fitted.score(np.array([-1]), new_user_context(data, []))
+    one = fitted.score(np.array([-1]), new_user_context(data, [item]))
+    assert not np.allclose(empty, one)
+    same_topic = np.setdiff1d(topic_items(data, 2), [item])
+    gain = one[0] - empty[0]
+    assert gain[same_topic].mean() > gain[topic_items(data, 0)].mean()
+
+
+def test_known_user_by_index(data, fitted):
+    user = 4
+    hist = data.item_idx[data.user_idx == user]
+    liked = data.positive[data.user_idx == user]
+    ctx = ScoreContext(data.user_features([user]), [hist], [liked], known_users=True)
+    top, scores = fitted.recommend(np.array([user]), ctx, k=5, exclude=[hist])
+    assert not set(top[0].tolist()) & set(hist.tolist())
+    assert scores[0].tolist() == sorted(scores[0].tolist(), reverse=True)
+
+
+def test_similar_items_prefers_the_same_topic(data, fitted):
+    top, sims = fitted.similar_items(0, k=5)
+    assert 0 not in top.tolist()
+    assert all(i % 3 == 0 for i in top.tolist())
+    assert sims.tolist() == sorted(sims.tolist(), reverse=True)
+
+
+def test_save_load_round_trip_gives_identical_scores(data, fitted, tmp_path):
+    path = tmp_path / "model.npz"
+    fitted.save(path)
+    loaded = HybridScorer.load(path, model_name="test-model", text_dim=TEXT_DIM)
+    ctx = new_user_context(data, [1, 4, 7])
+    new = data.item_features([2, 3])
+    assert np.array_equal(loaded.score(np.array([-1]), ctx, new), fitted.score(np.array([-1]), ctx, new))
+    assert loaded.weights == fitted.weights
+    assert loaded.category_names == ["a", "b", "c"]
+
+
+def test_load_refuses_a_mismatched_artifact(fitted, tmp_path):
+    path = tmp_path / "model.npz"
+    fitted.save(path)
+    with pytest.raises(ArtifactMismatch, match="text_dim"):
+        HybridScorer.load(path, text_dim=384)
+    with pytest.raises(ArtifactMismatch, match="model_name"):
+        HybridScorer.load(path, model_name="bert-base-chinese")
+
+
+def test_load_refuses_a_corrupt_file(fitted, tmp_path):
+    path = tmp_path / "model.npz"
+    fitted.save(path)
+    raw = path.read_bytes()
+    path.write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(ArtifactError):
+        HybridScorer.load(path)
+    flipped = bytearray(raw)
+    flipped[len(raw) // 3] ^= 0xFF
+    path.write_bytes(bytes(flipped))
+    with pytest.raises(ArtifactError):
+        HybridScorer.load(path)
+    with pytest.raises(ArtifactError):
+        HybridScorer.load(tmp_path / "missing.npz")
+
+
+def test_unfitted_scorer_refuses_to_score_or_save(data, tmp_path):
+    with pytest.raises(RuntimeError, match="not fitted"):
+        HybridScorer().save(tmp_path / "x.npz")
+    assert not (tmp_path / "x.npz").exists()
+
+
+def test_same_seed_gives_identical_scores(data, fitted):
+    again = HybridScorer(seed=0, model_name="test-model", neural=SMALL_NEURAL).fit(data)
+    ctx = new_user_context(data, [2, 5])
+    assert np.array_equal(again.score(np.array([-1]), ctx), fitted.score(np.array([-1]), ctx))

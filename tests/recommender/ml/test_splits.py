@@ -1,0 +1,80 @@
+import numpy as np
+import pytest
+
+from recommender.ml.splits import few_shot_split, item_cold_split, make_split, user_cold_split, warm_split
+
+
+def pairs(data):
+    return set(zip(data.user_idx.tolist(), data.item_idx.tolist(), strict=True))
+
+
+def test_warm_holds_out_a_fifth_of_each_users_positives(data):
+    split = warm_split(data, seed=0)
+    train = pairs(split.train)
+    assert len(split.train.user_idx) == len(data.user_idx) - sum(len(r) for r in split.relevant)
+    assert split.users.tolist() == list(range(data.n_users))  # every synthetic user has 9 positives
+    for user, relevant, history, excluded in zip(
+        split.users, split.relevant, split.histories, split.exclude, strict=True
+    ):
+        assert len(relevant) == 2  # round(0.2 * 9)
+        assert not {(int(user), int(i)) for i in relevant} & train
+        assert set(history.tolist()) == {i for u, i in train if u == user}
+        assert excluded.tolist() == history.tolist()
+    assert split.known_users is True
+    assert split.candidates.tolist() == list(range(data.n_items))
+
+
+def test_item_cold_removes_every_interaction_of_held_out_items(data):
+    split = item_cold_split(data, seed=0)
+    cold = set(split.candidates.tolist())
+    assert len(cold) == 9  # round(0.2 * 45)
+    assert not cold & set(split.train.item_idx.tolist())
+    assert len(split.train.item_idx) == int((~np.isin(data.item_idx, list(cold))).sum())
+    for relevant in split.relevant:
+        assert set(relevant.tolist()) <= cold
+    assert all(len(e) == 0 for e in split.exclude)
+
+
+def test_user_cold_removes_every_interaction_of_held_out_users(data):
+    split = user_cold_split(data, seed=0)
+    cold = set(split.users.tolist())
+    assert len(cold) == 12  # round(0.2 * 60)
+    assert not cold & set(split.train.user_idx.tolist())
+    assert split.known_users is False
+    assert all(len(h) == 0 for h in split.histories)
+    assert split.candidates.tolist() == np.unique(split.train.item_idx).tolist()
+    for user, relevant in zip(split.users, split.relevant, strict=True):
+        liked = data.item_idx[(data.user_idx == user) & data.positive]
+        assert set(relevant.tolist()) == set(liked.tolist()) & set(split.candidates.tolist())
+
+
+def test_few_shot_reveals_the_first_three_interactions(data):
+    cold, split = user_cold_split(data, seed=0), few_shot_split(data, seed=0)
+    assert split.users.tolist() == cold.users.tolist()
+    assert pairs(split.train) == pairs(cold.train)
+    for user, history, relevant in zip(split.users, split.histories, split.relevant, strict=True):
+        rows = np.flatnonzero(data.user_idx == user)
+        first = data.item_idx[rows[np.argsort(data.timestamp[rows], kind="stable")][:3]]
+        assert history.tolist() == first.tolist()
+        assert not set(history.tolist()) & set(relevant.tolist())
+        assert not {(int(user), int(i)) for i in history} & pairs(split.train)
+
+
+@pytest.mark.parametrize("scenario", ["warm", "item_cold", "user_cold", "few_shot"])
+def test_splits_are_seeded(data, scenario):
+    a, b, c = (make_split(data, scenario, seed=s) for s in (3, 3, 4))
+    assert pairs(a.train) == pairs(b.train)
+    assert [r.tolist() for r in a.relevant] == [r.tolist() for r in b.relevant]
+    assert pairs(a.train) != pairs(c.train)
+
+
+def test_mask_hides_non_candidates_and_excluded(data):
+    split = warm_split(data, seed=0)
+    masked = split.mask(np.ones((len(split.users), data.n_items)))
+    assert np.isneginf(masked[0, split.exclude[0]]).all()
+    assert int(np.isfinite(masked[0]).sum()) == data.n_items - len(split.exclude[0])
+
+
+def test_unknown_scenario_is_refused(data):
+    with pytest.raises(ValueError, match="unknown scenario"):
+        make_split(data, "lukewarm", seed=0)
