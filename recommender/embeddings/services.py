@@ -61,6 +61,7 @@ def _embed(embedding_model, owner: str, ids: list[int], texts: dict[int, str], *
     todo = [pk for pk in texts if force or stored.get(pk) != hashes[pk]]
     if todo:
         encoder = encoder_for(model)
+        logger.info("Embedding %d %s texts with %s", len(todo), owner, name)
         vectors = encoder.encode([texts[pk] for pk in todo], batch_size=batch_size or settings.EMBEDDING_BATCH_SIZE)
         _upsert(embedding_model, owner, name, todo, vectors, hashes)
         if owner == "item":  # bulk writes send no post_save: tell the vector index itself
