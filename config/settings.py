@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "accounts",
     "catalog",
     "recommender",
+    "recommender.vectors",
     "tasks",
 ]
 
@@ -98,11 +99,19 @@ VECTOR_BACKEND = env.str("VECTOR_BACKEND", default="memory")
 if VECTOR_BACKEND not in {"memory", "pgvector"}:
     raise ImproperlyConfigured("VECTOR_BACKEND must be 'memory' or 'pgvector'")
 VECTOR_DATABASE_URL = env.str("VECTOR_DATABASE_URL", default="")
+# The pgvector column's dimension (all-MiniLM-L6-v2: 384). Another value needs a new migration.
+VECTOR_DIM = env.int("VECTOR_DIM", default=384)
+# HNSW candidate list per search (pgvector's hnsw.ef_search): higher is slower and more exact.
+VECTOR_HNSW_EF_SEARCH = env.int("VECTOR_HNSW_EF_SEARCH", default=100)
+# The memory backend re-checks the stored embeddings' version at most this often (seconds).
+VECTOR_MEMORY_CHECK_SECONDS = env.float("VECTOR_MEMORY_CHECK_SECONDS", default=10.0)
 if VECTOR_BACKEND == "pgvector":
     if not VECTOR_DATABASE_URL:
         raise ImproperlyConfigured("VECTOR_BACKEND=pgvector needs VECTOR_DATABASE_URL")
     DATABASES["vectors"] = env.db_url_config(VECTOR_DATABASE_URL)
-    DATABASE_ROUTERS = ["recommender.vectors.router.VectorRouter"]
+    DATABASES["vectors"].update({"CONN_MAX_AGE": env.int("DB_CONN_MAX_AGE", default=60), "CONN_HEALTH_CHECKS": True})
+# Installed with or without pgvector: the vectors app's tables never go to the default database.
+DATABASE_ROUTERS = ["recommender.vectors.router.VectorRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
