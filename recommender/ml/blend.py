@@ -12,7 +12,7 @@ from recommender.ml.splits import Split, _finish, _held_out, _user_rows
 
 REGIMES = ("warm", "item_cold", "user_cold", "few_shot")
 _DISCOUNTS = 1.0 / np.log2(np.arange(2, 22))
-GRID = (0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
+GRID = (0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.5, 6.0)
 
 
 def inner_splits(data: RecData, *, seed: int, holdout: float = 0.2, n_revealed: int = 3) -> dict[str, Split]:

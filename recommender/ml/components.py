@@ -21,6 +21,19 @@ def ease_weights(matrix: sp.spmatrix, lam: float) -> np.ndarray:
     return weights
 
 
+def seen_to_liked_weights(seen: sp.spmatrix, positives: sp.spmatrix, lam: float) -> np.ndarray:
+    """Ridge item-item weights from everything a user has seen to what they liked: (S'S + lam I)^-1 S'Y.
+
+    Unlike EASE it also reads the items a user rated low (watching them says something); the
+    diagonal is zeroed so an item never recommends itself.
+    """
+    gram = np.asarray((seen.T @ seen).todense(), dtype=np.float64)
+    gram[np.diag_indices_from(gram)] += lam
+    weights = np.linalg.solve(gram, np.asarray((seen.T @ positives).todense(), dtype=np.float64))
+    weights[np.diag_indices_from(weights)] = 0.0
+    return weights
+
+
 def content_map(positives: sp.csr_matrix, content: np.ndarray, known: np.ndarray, lam: float, mu: float) -> np.ndarray:
     """W [n_items, d_content]: a history row x_u maps to the content-space user vector x_u @ W.
 

@@ -1,27 +1,33 @@
 """The fitted pieces of the HybridScorer: fitting and tuning them, scoring them, saving and loading them."""
 
-from dataclasses import asdict, replace
+from dataclasses import replace
 
 import numpy as np
 import scipy.sparse as sp
 import torch
 
-from recommender.ml.artifact import read_artifact, write_artifact
 from recommender.ml.blend import leave_one_out, ndcg20
-from recommender.ml.components import KernelParams, UserKernel, content_map, content_popularity, ease_weights
-from recommender.ml.data import ItemFeatures, RecData, ScoreContext, UserFeatures
+from recommender.ml.components import (
+    KernelParams,
+    UserKernel,
+    content_map,
+    content_popularity,
+    ease_weights,
+    seen_to_liked_weights,
+)
+from recommender.ml.data import ItemFeatures, RecData, ScoreContext
 from recommender.ml.features import histories_matrix, item_content, liked_histories, user_profile, year_edges
-from recommender.ml.mapping import IdMap
-from recommender.ml.neural import NeuralConfig, NeuralTrainer, TwoTower, pick_device
+from recommender.ml.neural import NeuralConfig, NeuralTrainer, pick_device
 
 FORMAT_VERSION = 1
 PARTS = {
-    "warm": ("ease", "neural", "kernel", "pop", "cmap"),
+    "warm": ("ease", "ease_seen", "neural", "kernel", "pop", "cmap"),
     "item_cold": ("neural_content", "cmap", "cpop"),
     "user_cold": ("kernel", "pop", "neural"),
-    "few_shot": ("kernel", "ease", "pop", "neural", "cmap"),
+    "few_shot": ("kernel", "ease", "ease_seen", "pop", "neural", "cmap"),
 }
 EASE_LAMBDAS = (100.0, 200.0, 300.0, 500.0, 800.0)
+SEEN_LAMBDAS = (300.0, 600.0, 1000.0)
 CMAP_GRID = ((300.0, 10.0), (1000.0, 3.0), (1000.0, 10.0), (1000.0, 30.0), (3000.0, 10.0))
 KERNEL_GRID = {
     "user_cold": dict(age=(1.0, 2.0, 3.0, 4.0), gender=(0.5, 1.0, 1.5), occupation=(0.5, 1.0, 2.0)),
@@ -55,7 +61,9 @@ class Parts:
         if splits:
             self.ease_lambda = max(EASE_LAMBDAS, key=lambda lam: self._try_ease(positives, lam, splits["warm"]))
             self.cmap_params = max(CMAP_GRID, key=lambda p: self._try_cmap(positives, p, splits["item_cold"]))
+            self.seen_lambda = max(SEEN_LAMBDAS, key=lambda lam: self._try_seen(seen, positives, lam, splits["warm"]))
         self.ease = ease_weights(positives, self.ease_lambda).astype(np.float32)
+        self.ease_seen = seen_to_liked_weights(seen, positives, self.seen_lambda).astype(np.float32)
         self.cmap_weights = content_map(positives, self.content, self.known, *self.cmap_params)
         self.cpop_weights = content_popularity(self.content, self.counts, self.known, 10.0)
         train_users = np.unique(data.user_idx)
@@ -75,6 +83,11 @@ class Parts:
         ctx = split.context()
         liked = histories_matrix(liked_histories(ctx.histories, ctx.history_positive), self.n_items)
         return ndcg20(split, np.asarray(liked @ self.ease))
+
+    def _try_seen(self, seen, positives, lam, split) -> float:
+        weights = seen_to_liked_weights(seen, positives, lam)
+        ctx = split.context()
+        return ndcg20(split, np.asarray(histories_matrix(ctx.histories, self.n_items) @ weights))
 
     def _try_cmap(self, positives, params, split) -> float:
         self.cmap_weights = content_map(positives, self.content, self.known, *params)
@@ -187,6 +200,10 @@ class Parts:
                     out[name] = user @ vec.T + bias
         if "ease" in names:
             out["ease"] = np.asarray(liked @ self.ease, dtype=np.float64)
+        if "ease_seen" in names:
+            out["ease_seen"] = np.asarray(
+                histories_matrix(context.histories, self.n_items) @ self.ease_seen, dtype=np.float64
+            )
         if "cmap" in names:
             out["cmap"] = np.asarray(liked @ self.cmap_weights) @ self.content.T
         if "pop" in names:
@@ -206,108 +223,6 @@ class Parts:
     def _scales(self, context: ScoreContext, users) -> dict[str, np.ndarray]:
         raw = self._raw_parts(PARTS["item_cold"], context, users)
         return {name: _spread(part[:, self.known]) for name, part in raw.items()}
-
-    # Saving and loading.
-
-    def save(self, path) -> None:
-        """Write the fitted model to one artifact file (see `artifact.py`)."""
-        self._require_fitted()
-        k = self.kernel
-        arrays = {
-            "known": self.known,
-            "counts": self.counts,
-            "edges": self.edges,
-            "content": self.content,
-            "ease": self.ease,
-            "cmap_weights": self.cmap_weights,
-            "cpop_weights": self.cpop_weights,
-            "k_users": k.users,
-            "k_age": k.age,
-            "k_gender": k.gender,
-            "k_occupation": k.occupation,
-        }
-        for name in ("positives", "seen"):
-            mat = getattr(k, name)
-            arrays.update({f"k_{name}_{p}": getattr(mat, p) for p in ("data", "indices", "indptr")})
-        arrays.update({f"nn/{name}": t.detach().cpu().numpy() for name, t in self.net.state_dict().items()})
-        meta = {
-            "format_version": FORMAT_VERSION,
-            "model_name": self.model_name,
-            "text_dim": self.text_dim,
-            "n_items": self.n_items,
-            "n_users": self.n_users,
-            "n_occupations": self.n_occupations,
-            "category_names": self.category_names,
-            "occupation_names": self.occupation_names,
-            "seed": self.seed,
-            "weights": self.weights,
-            "validation": self.validation,
-            "kernel_params": {r: asdict(p) for r, p in self.kernel_params.items()},
-            "neural": asdict(self.neural_cfg),
-            "neural_epochs": self.neural_epochs,
-            "ease_lambda": self.ease_lambda,
-            "cmap_params": list(self.cmap_params),
-            "item_map": self.item_map.to_dict() if self.item_map else None,
-            "user_map": self.user_map.to_dict() if self.user_map else None,
-        }
-        write_artifact(path, meta, arrays)
-
-    @classmethod
-    def load(cls, path, *, model_name: str | None = None, text_dim: int | None = None):
-        """Load a saved scorer; ArtifactMismatch when model name / text dim / format differ from expected."""
-        meta, arrays = read_artifact(
-            path, expect={"format_version": FORMAT_VERSION, "model_name": model_name, "text_dim": text_dim}
-        )
-        self = cls(seed=meta["seed"], model_name=meta["model_name"], neural=NeuralConfig(**meta["neural"]))
-        for key in (
-            "n_items",
-            "n_users",
-            "n_occupations",
-            "text_dim",
-            "category_names",
-            "occupation_names",
-            "weights",
-            "validation",
-            "neural_epochs",
-            "ease_lambda",
-        ):
-            setattr(self, key, meta[key])
-        self.cmap_params = tuple(meta["cmap_params"])
-        self.kernel_params = {r: KernelParams(**p) for r, p in meta["kernel_params"].items()}
-        self.item_map = IdMap.from_dict(meta["item_map"]) if meta["item_map"] else None
-        self.user_map = IdMap.from_dict(meta["user_map"]) if meta["user_map"] else None
-        for key in ("known", "counts", "edges", "content", "ease", "cmap_weights", "cpop_weights"):
-            setattr(self, key, arrays[key])
-        mats = {
-            name: sp.csr_matrix(
-                tuple(arrays[f"k_{name}_{p}"] for p in ("data", "indices", "indptr")),
-                shape=(len(arrays["k_users"]), self.n_items),
-            )
-            for name in ("positives", "seen")
-        }
-        self.kernel = UserKernel().fit(
-            users=arrays["k_users"],
-            features=UserFeatures(
-                text=np.zeros((len(arrays["k_users"]), 0)),
-                age=arrays["k_age"],
-                gender=arrays["k_gender"],
-                occupation=arrays["k_occupation"],
-                interests=np.zeros((len(arrays["k_users"]), 0)),
-            ),
-            **mats,
-        )
-        self.net = TwoTower(
-            content_dim=self.content.shape[1],
-            profile_dim=arrays["nn/user_profile.weight"].shape[1],
-            n_items=self.n_items,
-            n_users=self.n_users,
-            cfg=self.neural_cfg,
-        )
-        state = {k[3:]: torch.from_numpy(v) for k, v in arrays.items() if k.startswith("nn/")}
-        self.net.load_state_dict(state)
-        self.net.to(pick_device()).eval()
-        self.fitted = True
-        return self
 
 
 def _spread(part: np.ndarray) -> np.ndarray:

@@ -13,14 +13,21 @@ items without interactions) are fitted on an inner validation split carved from 
 """
 
 import time
+from dataclasses import asdict
 
 import numpy as np
+import scipy.sparse as sp
+import torch
 
+from recommender.ml.artifact import read_artifact, write_artifact
 from recommender.ml.blend import REGIMES, fit_weights, inner_splits
+from recommender.ml.components import KernelParams, UserKernel
 from recommender.ml.data import ItemFeatures, RecData, ScoreContext, UserFeatures
 from recommender.ml.features import histories_matrix, liked_histories
-from recommender.ml.hybrid_parts import PARTS, Parts
+from recommender.ml.hybrid_parts import FORMAT_VERSION, PARTS, Parts
+from recommender.ml.mapping import IdMap
 from recommender.ml.metrics import top_k
+from recommender.ml.neural import NeuralConfig, TwoTower, pick_device
 
 DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
 
@@ -139,6 +146,111 @@ class HybridScorer(Parts):
         top = top_k(sims[None, :] / 2, k)[0]
         top = top[top >= 0]
         return top, sims[top] / 2
+
+    # Saving and loading.
+
+    def save(self, path) -> None:
+        """Write the fitted model to one artifact file (see `artifact.py`)."""
+        self._require_fitted()
+        k = self.kernel
+        arrays = {
+            "known": self.known,
+            "counts": self.counts,
+            "edges": self.edges,
+            "content": self.content,
+            "ease": self.ease,
+            "ease_seen": self.ease_seen,
+            "cmap_weights": self.cmap_weights,
+            "cpop_weights": self.cpop_weights,
+            "k_users": k.users,
+            "k_age": k.age,
+            "k_gender": k.gender,
+            "k_occupation": k.occupation,
+        }
+        for name in ("positives", "seen"):
+            mat = getattr(k, name)
+            arrays.update({f"k_{name}_{p}": getattr(mat, p) for p in ("data", "indices", "indptr")})
+        arrays.update({f"nn/{name}": t.detach().cpu().numpy() for name, t in self.net.state_dict().items()})
+        meta = {
+            "format_version": FORMAT_VERSION,
+            "model_name": self.model_name,
+            "text_dim": self.text_dim,
+            "n_items": self.n_items,
+            "n_users": self.n_users,
+            "n_occupations": self.n_occupations,
+            "category_names": self.category_names,
+            "occupation_names": self.occupation_names,
+            "seed": self.seed,
+            "weights": self.weights,
+            "validation": self.validation,
+            "kernel_params": {r: asdict(p) for r, p in self.kernel_params.items()},
+            "neural": asdict(self.neural_cfg),
+            "neural_epochs": self.neural_epochs,
+            "ease_lambda": self.ease_lambda,
+            "seen_lambda": self.seen_lambda,
+            "cmap_params": list(self.cmap_params),
+            "item_map": self.item_map.to_dict() if self.item_map else None,
+            "user_map": self.user_map.to_dict() if self.user_map else None,
+        }
+        write_artifact(path, meta, arrays)
+
+    @classmethod
+    def load(cls, path, *, model_name: str | None = None, text_dim: int | None = None):
+        """Load a saved scorer; ArtifactMismatch when model name / text dim / format differ from expected."""
+        meta, arrays = read_artifact(
+            path, expect={"format_version": FORMAT_VERSION, "model_name": model_name, "text_dim": text_dim}
+        )
+        self = cls(seed=meta["seed"], model_name=meta["model_name"], neural=NeuralConfig(**meta["neural"]))
+        for key in (
+            "n_items",
+            "n_users",
+            "n_occupations",
+            "text_dim",
+            "category_names",
+            "occupation_names",
+            "weights",
+            "validation",
+            "neural_epochs",
+            "seen_lambda",
+            "ease_lambda",
+        ):
+            setattr(self, key, meta[key])
+        self.cmap_params = tuple(meta["cmap_params"])
+        self.kernel_params = {r: KernelParams(**p) for r, p in meta["kernel_params"].items()}
+        self.item_map = IdMap.from_dict(meta["item_map"]) if meta["item_map"] else None
+        self.user_map = IdMap.from_dict(meta["user_map"]) if meta["user_map"] else None
+        for key in ("known", "counts", "edges", "content", "ease", "ease_seen", "cmap_weights", "cpop_weights"):
+            setattr(self, key, arrays[key])
+        mats = {
+            name: sp.csr_matrix(
+                tuple(arrays[f"k_{name}_{p}"] for p in ("data", "indices", "indptr")),
+                shape=(len(arrays["k_users"]), self.n_items),
+            )
+            for name in ("positives", "seen")
+        }
+        self.kernel = UserKernel().fit(
+            users=arrays["k_users"],
+            features=UserFeatures(
+                text=np.zeros((len(arrays["k_users"]), 0)),
+                age=arrays["k_age"],
+                gender=arrays["k_gender"],
+                occupation=arrays["k_occupation"],
+                interests=np.zeros((len(arrays["k_users"]), 0)),
+            ),
+            **mats,
+        )
+        self.net = TwoTower(
+            content_dim=self.content.shape[1],
+            profile_dim=arrays["nn/user_profile.weight"].shape[1],
+            n_items=self.n_items,
+            n_users=self.n_users,
+            cfg=self.neural_cfg,
+        )
+        state = {k[3:]: torch.from_numpy(v) for k, v in arrays.items() if k.startswith("nn/")}
+        self.net.load_state_dict(state)
+        self.net.to(pick_device()).eval()
+        self.fitted = True
+        return self
 
 
 def _subset(context: ScoreContext, rows: np.ndarray) -> ScoreContext:
