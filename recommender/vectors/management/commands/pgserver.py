@@ -20,9 +20,6 @@ class Command(BaseCommand):
         if action == "start":
             url = local_server_start(path=path).get_uri()
             self.stdout.write(f"VECTOR_DATABASE_URL={url}")
-            self.stderr.write(
-                "Then: VECTOR_BACKEND=pgvector VECTOR_DATABASE_URL=... python manage.py migrate --database vectors"
-            )
         elif action == "stop":
             stopped = local_server_stop(path=path)
             self.stdout.write("stopped" if stopped else f"no server running in {path}")
