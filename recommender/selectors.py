@@ -1,6 +1,8 @@
-"""Reads for recommendations. The interface the API and the site use.
+"""Reads for recommendations: the interface the API and the site use.
 
-(Interim implementation: popularity only. The model issue replaces the bodies, not the signatures.)
+With a live model the feed is ranked by the hybrid scorer (fold-in of the user's current history, new
+items scored from content); without one, or when a ranking comes back short, it is filled from
+trending / popular-with-people-like-you / popular items, so a feed is never empty.
 """
 
 from dataclasses import dataclass
@@ -8,6 +10,9 @@ from dataclasses import dataclass
 from django.db.models import Count
 
 from catalog.models import Interaction, Item
+from recommender import fallbacks, ranking
+from recommender.embeddings.selectors import user_texts, user_vector
+from recommender.serving import serving_state
 
 
 @dataclass(frozen=True)
@@ -17,28 +22,105 @@ class Recommendation:
     reason: str
 
 
+def _materialise(ranked: list[ranking.Ranked]) -> list[Recommendation]:
+    items = Item.objects.prefetch_related("categories").in_bulk([r.item_id for r in ranked])
+    return [Recommendation(item=items[r.item_id], score=r.score, reason=r.reason) for r in ranked if r.item_id in items]
+
+
+def _pad(ranked: list[ranking.Ranked], *, user, k: int, category, seen: set[int]) -> list[ranking.Ranked]:
+    """Fill a short list: trending, then popular with people like you, then popular."""
+    sources = [(fallbacks.trending_ids, "Trending now")]
+    if user is not None:
+        sources.append((lambda **kw: fallbacks.similar_people_ids(user=user, **kw), "Popular with people like you"))
+    sources.append((fallbacks.popular_ids, "Popular right now"))
+    for source, reason in sources:
+        if len(ranked) >= k:
+            break
+        taken = seen | {r.item_id for r in ranked}
+        ids = source(k=k - len(ranked), category=category, exclude_ids=taken)
+        ranked += [ranking.Ranked(pk, 0.0, reason) for pk in ids if pk not in taken]
+    return ranked[:k]
+
+
+def ensure_profile_vector(*, user) -> None:
+    """Embed the user's profile text inline when no worker has done it yet (first feed after onboarding)."""
+    if user_vector(user_id=user.pk) is None and user_texts(user_ids=[user.pk]):
+        from recommender.embeddings.services import embed_users
+
+        embed_users(user_ids=[user.pk])
+
+
 def popular_items(*, k: int = 20, category: str | None = None, exclude_ids=()) -> list[Recommendation]:
-    """Most-interacted active items (optionally in one category slug), best first."""
-    qs = Item.objects.filter(is_active=True).exclude(id__in=list(exclude_ids))
-    if category:
-        qs = qs.filter(categories__slug=category)
-    qs = qs.annotate(n=Count("interactions")).order_by("-n", "id").prefetch_related("categories")[:k]
-    return [Recommendation(item=item, score=float(item.n), reason="Popular right now") for item in qs]
+    """Most liked active items (optionally in one category slug), best first."""
+    ranked = [
+        ranking.Ranked(pk, 0.0, "Popular right now")
+        for pk in fallbacks.popular_ids(k=k, category=category, exclude_ids=exclude_ids)
+    ]
+    return _materialise(ranked)
 
 
 def recommendations_for_user(*, user, k: int = 20, category: str | None = None) -> list[Recommendation]:
-    """Top-k active items for this user (None: anonymous), excluding what they interacted with."""
-    seen = set()
-    if user is not None and user.is_authenticated:
-        seen = set(Interaction.objects.filter(user=user).values_list("item_id", flat=True))
-    return popular_items(k=k, category=category, exclude_ids=seen)
+    """Top-k active items for this user (None or anonymous: trending and popular), never seen before."""
+    if user is None or not user.is_authenticated:
+        return _materialise(_pad([], user=None, k=k, category=category, seen=set()))
+    seen = set(Interaction.objects.filter(user=user).values_list("item_id", flat=True))
+    ranked: list[ranking.Ranked] = []
+    state = serving_state()
+    if state is not None:
+        ensure_profile_vector(user=user)
+        in_category = None
+        if category:
+            in_category = set(Item.objects.filter(categories__slug=category).values_list("id", flat=True))
+        ranked = ranking.rank_feed(state=state, user=user, k=k, only_item_ids=in_category)
+    else:
+        ranked = _interest_first(user=user, k=k, category=category, seen=seen)
+    return _materialise(_pad(ranked, user=user, k=k, category=category, seen=seen))
+
+
+def _interest_first(*, user, k: int, category, seen: set[int]) -> list[ranking.Ranked]:
+    """Without a model: the most liked items of the user's stated interests."""
+    interests = list(user.profile.interests.values_list("slug", "name")) if hasattr(user, "profile") else []
+    ranked = []
+    for slug, name in interests:
+        if category and slug != category:
+            continue
+        taken = seen | {r.item_id for r in ranked}
+        ids = fallbacks.popular_ids(k=k, category=slug, exclude_ids=taken)
+        ranked += [
+            ranking.Ranked(pk, 0.0, f"Matches your interest in {name}") for pk in ids[: max(1, k // len(interests))]
+        ]
+    return ranked[:k]
 
 
 def similar_items(*, item: Item, k: int = 10) -> list[Recommendation]:
-    """Items whose content is closest to this one."""
-    return popular_items(k=k, exclude_ids={item.id})
+    """Active items closest to this one in content (and learned audience, for items the model knows)."""
+    state = serving_state()
+    ranked = ranking.rank_similar(state=state, item_id=item.pk, k=k) if state is not None else []
+    if len(ranked) < k:  # no model yet, or a brand-new item: same categories, most liked first
+        taken = {item.pk} | {r.item_id for r in ranked}
+        same = (
+            Item.objects.filter(is_active=True, categories__in=item.categories.all())
+            .exclude(id__in=taken)
+            .annotate(shared=Count("categories", distinct=True), n=Count("interactions", distinct=True))
+            .order_by("-shared", "-n", "id")
+            .values_list("id", flat=True)[: k - len(ranked)]
+        )
+        ranked += [ranking.Ranked(pk, 0.0, "In the same categories") for pk in same]
+    return _materialise(ranked[:k])
 
 
 def also_liked(*, item: Item, k: int = 10) -> list[Recommendation]:
     """Items liked by the people who liked this one."""
-    return popular_items(k=k, exclude_ids={item.id})
+    state = serving_state()
+    ranked = ranking.rank_also_liked(state=state, item_id=item.pk, k=k) if state is not None else []
+    if not ranked:  # no model, or an item it has not seen: count co-likes in the database
+        likers = Interaction.objects.filter(fallbacks.POSITIVE, item=item).values("user_id")
+        rows = (
+            Interaction.objects.filter(fallbacks.POSITIVE, user_id__in=likers, item__is_active=True)
+            .exclude(item=item)
+            .values("item_id")
+            .annotate(n=Count("id"))
+            .order_by("-n", "item_id")[:k]
+        )
+        ranked = [ranking.Ranked(r["item_id"], float(r["n"]), "Liked by the same people") for r in rows]
+    return _materialise(ranked)

@@ -1,0 +1,33 @@
+"""Offline evaluation: every method in every cold-start scenario, stored as an EvaluationReport."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from recommender.evaluations import evaluation_run, report_table
+from recommender.ml.evaluation import METHODS
+from recommender.ml.splits import SCENARIOS
+
+
+class Command(BaseCommand):
+    help = "Evaluate random, popularity, demographic popularity, EASE, content-kNN and the hybrid model."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--k", type=int, nargs="+", default=[5, 10, 20, 50])
+        parser.add_argument("--seeds", type=int, default=3, help="number of seeds (0..N-1) to average over")
+        parser.add_argument("--scenarios", nargs="+", choices=SCENARIOS, default=list(SCENARIOS))
+        parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
+        parser.add_argument("--positive-rating", type=float, default=None, help="default: POSITIVE_RATING")
+
+    def handle(self, *args, k, seeds, scenarios, methods, positive_rating, **options):
+        if seeds < 1 or any(x < 1 for x in k):
+            raise CommandError("--seeds and every --k must be at least 1")
+        report = evaluation_run(
+            ks=sorted(set(k)),
+            seeds=list(range(seeds)),
+            scenarios=scenarios,
+            methods=methods,
+            positive_rating=positive_rating,
+            log=lambda line: self.stderr.write(line),
+        )
+        for metric in (f"ndcg@{max(x for x in k if x <= 20) if min(k) <= 20 else min(k)}", f"recall@{max(k)}"):
+            self.stdout.write(report_table(report.results, metric=metric) + "\n")
+        self.stdout.write(self.style.SUCCESS(f"Stored evaluation report {report.pk}"))

@@ -1,0 +1,172 @@
+"""Ranking with the live model: a user's feed, similar items, and "people who liked this also liked".
+
+Works on column indices of a `ServingState`; the selectors turn the results into `Item`s.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from accounts.models import Profile
+from catalog.models import Category, Interaction, Item
+from recommender.dataset import histories, user_feature_rows
+from recommender.ml.data import ScoreContext
+from recommender.ml.metrics import top_k
+from recommender.serving import ServingState
+
+# How much a stated interest / the "about" text lift an item, in standard deviations of the model's
+# scores, for a user with no likes; the lift fades as likes accumulate and the model knows better.
+INTEREST_LIFT = 3.0
+ABOUT_LIFT = 1.0
+LIFT_HALF_LIFE = 5  # likes after which the lifts are halved
+BECAUSE_MIN_SIMILARITY = 0.5
+
+
+@dataclass
+class Ranked:
+    item_id: int
+    score: float
+    reason: str
+
+
+@dataclass
+class UserSignals:
+    context: ScoreContext
+    users: np.ndarray
+    seen_ids: set[int]
+    liked_columns: np.ndarray
+    interests: np.ndarray  # multi-hot over the state's category vocabulary
+    about: str
+    has_demographics: bool
+
+
+def user_signals(*, state: ServingState, user) -> UserSignals:
+    """What the model knows about this user right now: profile features and history (fold-in)."""
+    scorer = state.scorer
+    cat_pk = dict(Category.objects.filter(name__in=state.category_names).values_list("pk", "name"))
+    cols = {pk: state.category_names.index(name) for pk, name in cat_pk.items()}
+    features = user_feature_rows(
+        user_ids=[user.pk],
+        dim=scorer.text_dim,
+        category_cols=cols,
+        occupations=list(scorer.occupation_names),
+        model_name=scorer.model_name,
+    )
+    (seen,), (liked,) = histories(user_ids=[user.pk], item_map=scorer.item_map)
+    known = str(user.pk) in scorer.user_map
+    context = ScoreContext(
+        features=features, histories=[seen], history_positive=[np.isin(seen, liked)], known_users=known
+    )
+    profile = Profile.objects.filter(user=user).values("about", "age", "gender").first() or {}
+    return UserSignals(
+        context=context,
+        users=np.array([scorer.user_map.index_of([user.pk])[0] if known else 0]),
+        seen_ids=set(Interaction.objects.filter(user=user).values_list("item_id", flat=True)),
+        liked_columns=liked,
+        interests=features.interests[0],
+        about=(profile.get("about") or "").strip(),
+        has_demographics=profile.get("age") is not None or bool(profile.get("gender")),
+    )
+
+
+def _zscore(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    sample = values[mask]
+    if sample.size < 2 or sample.std() < 1e-12:
+        return np.zeros_like(values)
+    return (values - sample.mean()) / sample.std()
+
+
+def model_scores(*, state: ServingState, signals: UserSignals, allowed: np.ndarray) -> np.ndarray:
+    """The scorer's score for every column, items without training interactions placed by quantile.
+
+    Items the model has interaction data for are scored by the blend of the user's regime; the others
+    (and items added since training) only by the content path, whose scale differs. Each of those gets
+    the full score that the known item at the same content-score percentile has, so one list mixes both.
+    """
+    scorer = state.scorer
+    known = np.concatenate([scorer.known.astype(bool), np.zeros(len(state.item_pks) - scorer.n_items, dtype=bool)])
+    raw = np.zeros(len(state.item_pks))
+    raw[: scorer.n_items] = scorer.score(signals.users, signals.context)[0]
+    reference = known & allowed
+    if (~known).any() and reference.sum() > 1:
+        content = (scorer.user_vectors(signals.context, signals.users) @ state.content_vectors.T)[0]
+        rank = np.searchsorted(np.sort(content[reference]), content[~known]) / reference.sum()
+        raw[~known] = np.quantile(raw[reference], np.clip(rank, 0.0, 1.0))
+    return raw
+
+
+def feed_scores(*, state: ServingState, signals: UserSignals, allowed: np.ndarray) -> np.ndarray:
+    """Model scores (standardised) plus the fading lift of stated interests and "about" text."""
+    scores = _zscore(model_scores(state=state, signals=signals, allowed=allowed), allowed)
+    fade = 1.0 / (1.0 + len(signals.liked_columns) / LIFT_HALF_LIFE)
+    if signals.interests.any():
+        scores = scores + INTEREST_LIFT * fade * (state.cats @ signals.interests > 0)
+    profile_vector = signals.context.features.text[0]
+    if signals.about and np.abs(profile_vector).sum() > 0:
+        scores = scores + ABOUT_LIFT * fade * _zscore(state.text @ profile_vector, allowed)
+    return scores
+
+
+def _reasons(*, state: ServingState, signals: UserSignals, columns: np.ndarray) -> list[str]:
+    liked = np.asarray(signals.liked_columns, dtype=np.int64)
+    titles = dict(Item.objects.filter(id__in=state.item_pks[liked].tolist()).values_list("id", "title"))
+    sims = state.text[columns] @ state.text[liked].T if len(liked) else np.zeros((len(columns), 0))
+    reasons = []
+    for row, col in enumerate(columns):
+        shared = np.flatnonzero(state.cats[col] * signals.interests)
+        if sims.shape[1] and sims[row].max() >= BECAUSE_MIN_SIMILARITY:
+            reasons.append(f"Because you liked {titles.get(int(state.item_pks[liked[sims[row].argmax()]]), 'it')}")
+        elif len(shared):
+            reasons.append(f"Matches your interest in {state.category_names[shared[0]]}")
+        elif len(liked):
+            reasons.append("Picked for you from what you liked")
+        elif signals.has_demographics:
+            reasons.append("Popular with people like you")
+        else:
+            reasons.append("Popular right now")
+    return reasons
+
+
+def rank_feed(*, state: ServingState, user, k: int, only_item_ids=None, exclude_seen: bool = True) -> list[Ranked]:
+    """The user's top-k active items, unseen ones only by default (and only `only_item_ids` when given)."""
+    signals = user_signals(state=state, user=user)
+    allowed = state.active.copy()
+    if exclude_seen:
+        allowed &= ~np.isin(state.item_pks, list(signals.seen_ids))
+    if only_item_ids is not None:
+        allowed &= np.isin(state.item_pks, list(only_item_ids))
+    scores = np.where(allowed, feed_scores(state=state, signals=signals, allowed=allowed), -np.inf)
+    columns = top_k(scores, k)[0]
+    columns = columns[columns >= 0]
+    reasons = _reasons(state=state, signals=signals, columns=columns)
+    return [Ranked(int(state.item_pks[c]), float(scores[c]), r) for c, r in zip(columns, reasons, strict=True)]
+
+
+def rank_similar(*, state: ServingState, item_id: int, k: int) -> list[Ranked]:
+    """Active items closest to this one: the scorer's item similarity for known items, else text cosine."""
+    column = state.column_of.get(item_id)
+    if column is None:
+        return []
+    if column < state.scorer.n_items:
+        cols, sims = state.scorer.similar_items(column, k=min(len(state.item_pks), 4 * k + 10))
+    else:
+        sims_all = state.text @ state.text[column]
+        sims_all[column] = -np.inf
+        cols = top_k(sims_all, 4 * k + 10)[0]
+        cols = cols[cols >= 0]
+        sims = sims_all[cols]
+    keep = [(c, s) for c, s in zip(cols.tolist(), sims.tolist(), strict=True) if state.active[c]][:k]
+    return [Ranked(int(state.item_pks[c]), float(s), "Similar in content and audience") for c, s in keep]
+
+
+def rank_also_liked(*, state: ServingState, item_id: int, k: int) -> list[Ranked]:
+    """Items that the people who liked this one also liked (the scorer's learned item-item weights)."""
+    column = state.column_of.get(item_id)
+    if column is None or column >= state.scorer.n_items:
+        return []
+    weights = np.asarray(state.scorer.ease[column], dtype=np.float64).copy()
+    weights[column] = -np.inf
+    weights[~state.active[: state.scorer.n_items]] = -np.inf
+    weights[weights <= 0] = -np.inf
+    cols = top_k(weights, k)[0]
+    return [Ranked(int(state.item_pks[c]), float(weights[c]), "Liked by the same people") for c in cols if c >= 0]

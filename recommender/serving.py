@@ -1,0 +1,127 @@
+"""The live model in this process: loaded once, refreshed when the live version or the catalog changes.
+
+`serving_state()` returns a snapshot holding the scorer and the item columns it scores: the items it
+was trained on, followed by active items added since (scored from content alone, no retraining) as
+soon as their text embedding exists.
+"""
+
+import logging
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+from django.db.models import Count, Max, Q
+
+from catalog.models import Category, Item
+from recommender.dataset import item_feature_rows, multi_hot
+from recommender.embeddings.selectors import current_model_name
+from recommender.ml.artifact import ArtifactError, ArtifactMismatch
+from recommender.ml.data import ItemFeatures
+from recommender.ml.scorer import HybridScorer
+from recommender.models import ItemEmbedding, ModelVersion
+from recommender.training import load_version
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class ServingState:
+    """One consistent snapshot of the live scorer and the item columns it ranks."""
+
+    version_id: int
+    scorer: HybridScorer
+    stamp: tuple
+    item_pks: np.ndarray  # column -> Item pk; the first scorer.n_items columns are the model's own
+    new_items: ItemFeatures | None  # content features of the columns after the model's own
+    active: np.ndarray  # column -> item is active
+    text: np.ndarray  # column -> unit text vector (for explanations and similar items)
+    content_vectors: np.ndarray  # column -> the scorer's content-path item vector (see ranking.feed_scores)
+    cats: np.ndarray  # column -> multi-hot over category_names
+    category_names: list[str]  # the scorer's category vocabulary
+
+    @property
+    def column_of(self) -> dict[int, int]:
+        return {int(pk): col for col, pk in enumerate(self.item_pks.tolist())}
+
+
+_lock = threading.Lock()
+_state: ServingState | None = None
+
+
+def catalog_stamp(*, model_name: str) -> tuple:
+    """A cheap fingerprint of the live version, the items and their vectors (two aggregate queries)."""
+    live = ModelVersion.objects.filter(is_live=True).values_list("pk", flat=True).first()
+    items = Item.objects.aggregate(
+        n=Count("pk"), changed=Max("updated_at"), active=Count("pk", filter=Q(is_active=True))
+    )
+    vectors = ItemEmbedding.objects.filter(model_name=model_name).aggregate(n=Count("pk"), changed=Max("updated_at"))
+    return (live, items["n"], items["changed"], items["active"], vectors["n"], vectors["changed"])
+
+
+def _build(version: ModelVersion, scorer: HybridScorer, stamp: tuple) -> ServingState:
+    model_pks = np.array([int(pk) for pk in scorer.item_map.ids_of(range(scorer.n_items))], dtype=np.int64)
+    active_pks = set(Item.objects.filter(is_active=True).values_list("pk", flat=True))
+    fresh = sorted(active_pks - set(model_pks.tolist()))
+    new_items, new_pks = None, np.empty(0, dtype=np.int64)
+    cat_pk = dict(Category.objects.filter(name__in=scorer.category_names).values_list("name", "pk"))
+    cols = {cat_pk[name]: col for col, name in enumerate(scorer.category_names) if name in cat_pk}
+    if fresh:
+        features = item_feature_rows(
+            item_ids=fresh, dim=scorer.text_dim, category_cols=cols, model_name=scorer.model_name
+        )
+        embedded = np.abs(features.text).sum(axis=1) > 0  # recommendable once its text vector exists
+        new_pks = np.asarray(fresh, dtype=np.int64)[embedded]
+        new_items = ItemFeatures(
+            text=features.text[embedded], cats=features.cats[embedded], year=features.year[embedded]
+        )
+    item_pks = np.concatenate([model_pks, new_pks])
+    pairs = Item.categories.through.objects.filter(item_id__in=item_pks.tolist()).values_list("item_id", "category_id")
+    row_of = {int(pk): col for col, pk in enumerate(item_pks.tolist())}
+    text = scorer.content[:, : scorer.text_dim]
+    if new_items is not None:
+        text = np.vstack([text, new_items.text])
+    return ServingState(
+        version_id=version.pk,
+        scorer=scorer,
+        stamp=stamp,
+        item_pks=item_pks,
+        new_items=new_items if new_items is not None and len(new_items) else None,
+        active=np.isin(item_pks, list(active_pks)),
+        text=np.asarray(text, dtype=np.float32),
+        content_vectors=np.vstack(
+            [scorer.item_vectors()]
+            + ([scorer.item_vectors(new_items)] if new_items is not None and len(new_items) else [])
+        ),
+        cats=multi_hot(pairs, row_of, cols, len(item_pks)),
+        category_names=list(scorer.category_names),
+    )
+
+
+def serving_state() -> ServingState | None:
+    """The current snapshot, rebuilt when the live version or the catalog changed; None: no usable model."""
+    global _state
+    stamp = catalog_stamp(model_name=current_model_name())
+    with _lock:
+        if _state is not None and _state.stamp == stamp:
+            return _state
+        live = ModelVersion.objects.filter(is_live=True).first()
+        if live is None:
+            _state = None
+            return None
+        scorer = _state.scorer if _state is not None and _state.version_id == live.pk else None
+        if scorer is None:
+            try:
+                scorer = load_version(live)
+            except (ArtifactError, ArtifactMismatch) as exc:
+                # Keep serving what this process already had rather than failing every request.
+                logger.error("live model version %s cannot be loaded: %s", live.pk, exc)
+                return _state
+        _state = _build(live, scorer, stamp)
+        return _state
+
+
+def reset() -> None:
+    """Forget the cached snapshot (tests; after deleting artifacts)."""
+    global _state
+    with _lock:
+        _state = None
