@@ -66,8 +66,8 @@ clean:
 # vectors table, print the settings to export. Production sets VECTOR_DATABASE_URL to its own server.
 .PHONY: pgvector pgvector-stop
 pgvector: venv
-	@url=$$($(PY) manage.py pgserver start | sed -n 's/^VECTOR_DATABASE_URL=//p'); test -n "$$url"; \
-	VECTOR_BACKEND=pgvector VECTOR_DATABASE_URL="$$url" $(PY) manage.py migrate --database vectors --noinput >/dev/null; \
+	@url=$$($(PY) manage.py pgserver start | sed -n 's/^VECTOR_DATABASE_URL=//p'); test -n "$$url" && \
+	VECTOR_BACKEND=pgvector VECTOR_DATABASE_URL="$$url" $(PY) manage.py migrate --database vectors --noinput >/dev/null && \
 	echo "export VECTOR_BACKEND=pgvector VECTOR_DATABASE_URL='$$url'"
 
 pgvector-stop: venv

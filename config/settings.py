@@ -103,6 +103,8 @@ VECTOR_DATABASE_URL = env.str("VECTOR_DATABASE_URL", default="")
 VECTOR_DIM = env.int("VECTOR_DIM", default=384)
 # HNSW candidate list per search (pgvector's hnsw.ef_search): higher is slower and more exact.
 VECTOR_HNSW_EF_SEARCH = env.int("VECTOR_HNSW_EF_SEARCH", default=100)
+# pgvector fetches k * this many rows and keeps the best k (filtered scans come in relaxed order).
+VECTOR_SEARCH_OVERFETCH = env.int("VECTOR_SEARCH_OVERFETCH", default=2)
 # The memory backend re-checks the stored embeddings' version at most this often (seconds).
 VECTOR_MEMORY_CHECK_SECONDS = env.float("VECTOR_MEMORY_CHECK_SECONDS", default=10.0)
 if VECTOR_BACKEND == "pgvector":

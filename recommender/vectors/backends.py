@@ -184,16 +184,20 @@ class PgvectorBackend:
             matching = matching.filter(category_ids__overlap=list(category_ids))
         nearest = matching.annotate(distance=CosineDistance("embedding", q)).order_by("distance")
         nearest = nearest.values_list("item_id", "distance")
-        ef_search = str(max(settings.VECTOR_HNSW_EF_SEARCH, k))
+        # In relaxed order the first k rows a filtered scan meets are not quite the k nearest: fetch
+        # k * VECTOR_SEARCH_OVERFETCH and keep the best k (see bench/vectors.py for what it buys).
+        candidates = k * settings.VECTOR_SEARCH_OVERFETCH
+        ef_search = max(settings.VECTOR_HNSW_EF_SEARCH, candidates)
         with transaction.atomic(using=VECTORS_DB), connections[VECTORS_DB].cursor() as cursor:
             # set_config(..., true) is SET LOCAL: it ends with this transaction, pooled connections stay clean.
-            cursor.execute(SEARCH_SETTINGS, [ef_search])
-            hits = list(nearest[:k])
+            cursor.execute(SEARCH_SETTINGS, [str(ef_search)])
+            hits = list(nearest[:candidates])
             if len(hits) < k:
                 # The index scan gave up (hnsw.max_scan_tuples) before finding k matches: scan exactly.
                 cursor.execute("SELECT set_config('enable_indexscan', 'off', true)")
                 hits = list(nearest[:k])
-        return sorted(((item_id, 1.0 - distance) for item_id, distance in hits), key=lambda hit: (-hit[1], hit[0]))
+        ranked = sorted(((item_id, 1.0 - distance) for item_id, distance in hits), key=lambda hit: (-hit[1], hit[0]))
+        return ranked[:k]
 
     def count(self, *, model_name: str) -> int:
         return ItemVector.objects.filter(model_name=model_name, is_active=True).count()
