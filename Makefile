@@ -32,6 +32,7 @@ demo: venv
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py fetch_demo_data --dest data
 	$(PY) manage.py import_dataset data/ml-100k --format recbole
+	$(PY) manage.py train --if-no-live
 	$(PY) manage.py create_demo_staff
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 

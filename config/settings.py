@@ -196,6 +196,10 @@ EMBEDDING_MODEL = env.str("EMBEDDING_MODEL", default="")
 EMBEDDING_BATCH_SIZE = env.int("EMBEDDING_BATCH_SIZE", default=64)
 EMBEDDING_DEVICE = env.str("EMBEDDING_DEVICE", default="")  # "", "cpu" or "cuda"
 ITEM_TEXT_TEMPLATE = env.str("ITEM_TEXT_TEMPLATE", default="{title}. {categories}. {year}. {description} {attributes}")
+# Retrain automatically (debounced) as data arrives. Off by default in the embedded mode, where a
+# retrain would run inside the web request that tipped the count; `manage.py train` and the staff
+# "Retrain now" button work either way.
+AUTO_RETRAIN = env.bool("AUTO_RETRAIN", default=bool(CELERY_BROKER_URL))
 RETRAIN_AFTER_N = env.int("RETRAIN_AFTER_N", default=500)
 RETRAIN_AFTER_MINUTES = env.int("RETRAIN_AFTER_MINUTES", default=60)
 ARTIFACTS_DIR = Path(env.str("ARTIFACTS_DIR", default=str(BASE_DIR / "artifacts")))

@@ -35,6 +35,8 @@ def new_rows_since(since: dt.datetime | None) -> int:
 
 def retrain_due(*, now: dt.datetime | None = None) -> bool:
     """RETRAIN_AFTER_N new rows since the last training, or any new row and RETRAIN_AFTER_MINUTES passed."""
+    if not settings.AUTO_RETRAIN:
+        return False
     since = last_training_at()
     new = new_rows_since(since)
     if new >= settings.RETRAIN_AFTER_N:

@@ -44,7 +44,7 @@ def test_lease_of_a_dead_worker_expires():
 
 
 def test_new_rows_are_counted_since_the_last_training(settings):
-    settings.RETRAIN_AFTER_N, settings.RETRAIN_AFTER_MINUTES = 3, 60
+    settings.AUTO_RETRAIN, settings.RETRAIN_AFTER_N, settings.RETRAIN_AFTER_MINUTES = True, 3, 60
     alice = UserFactory(username="alice")
     InteractionFactory(user=alice, item=ItemFactory(), timestamp=timezone.now() - 2 * HOUR)
     assert retrain.last_training_at() is None
@@ -63,7 +63,7 @@ def test_new_rows_are_counted_since_the_last_training(settings):
 
 
 def test_maybe_retrain_queues_one_retrain_and_holds_the_lease(settings, published):
-    settings.RETRAIN_AFTER_N = 1
+    settings.AUTO_RETRAIN, settings.RETRAIN_AFTER_N = True, 1
     ItemFactory()
     assert tasks.maybe_retrain() == "queued"
     owner = TaskLock.objects.get(name=LOCK).owner
@@ -73,7 +73,7 @@ def test_maybe_retrain_queues_one_retrain_and_holds_the_lease(settings, publishe
 
 
 def test_maybe_retrain_gives_the_lease_back_when_the_broker_is_down(settings, monkeypatch):
-    settings.RETRAIN_AFTER_N = 1
+    settings.AUTO_RETRAIN, settings.RETRAIN_AFTER_N = True, 1
     ItemFactory()
     monkeypatch.setattr("tasks.enqueue.publish", lambda *args: False)
     assert tasks.maybe_retrain() == "broker unavailable"
@@ -81,8 +81,16 @@ def test_maybe_retrain_gives_the_lease_back_when_the_broker_is_down(settings, mo
     assert (lock.owner, lock.expires_at, lock.last_finished_at) == ("", None, None)
 
 
+def test_no_automatic_retrain_in_the_embedded_mode(settings, published):
+    settings.AUTO_RETRAIN, settings.RETRAIN_AFTER_N = False, 1
+    ItemFactory()
+    assert retrain.retrain_due() is False
+    assert tasks.maybe_retrain() == "not due"
+    assert published == [] and not TaskLock.objects.exists()
+
+
 def test_maybe_retrain_not_due(settings, published):
-    settings.RETRAIN_AFTER_N = 10
+    settings.AUTO_RETRAIN, settings.RETRAIN_AFTER_N = True, 10
     TaskLock.objects.create(name=LOCK, last_finished_at=timezone.now())
     ItemFactory()
     assert tasks.maybe_retrain() == "not due"

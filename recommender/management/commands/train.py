@@ -4,6 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from recommender.models import ModelVersion
 from recommender.training import PublishRefused, train_and_publish
 
 
@@ -12,8 +13,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--if-no-live", action="store_true", help="do nothing when a live model exists")
 
-    def handle(self, *args, seed, **options):
+    def handle(self, *args, seed, if_no_live, **options):
+        live = ModelVersion.objects.filter(is_live=True).first()
+        if if_no_live and live is not None:
+            self.stdout.write(f"Model version {live.pk} is already live; not retraining (--if-no-live)")
+            return
         started = time.perf_counter()
         try:
             version = train_and_publish(seed=seed)
