@@ -15,7 +15,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import torch
+
+# torch is imported where it is used: naming a model (model_name_for) must stay cheap for processes
+# that only read vectors (web, the default-queue worker).
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +40,8 @@ def pick_device(preferred: str = "") -> str:
     """`preferred` when given, else "cuda" if a GPU is visible, else "cpu"."""
     if preferred:
         return preferred
+    import torch
+
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
@@ -89,6 +93,8 @@ class Encoder:
         if not texts:
             return out
         ids = self.tokenizer(texts, truncation=True, max_length=self.max_length, padding=False)["input_ids"]
+        import torch
+
         lengths = np.fromiter((len(row) for row in ids), dtype=np.int64, count=len(ids))
         order = np.argsort(-lengths, kind="stable")
         with torch.inference_mode():
@@ -97,6 +103,8 @@ class Encoder:
         return out
 
     def _forward(self, rows: list[list[int]]) -> np.ndarray:
+        import torch
+
         width = len(rows[0])  # rows arrive longest first
         input_ids = np.full((len(rows), width), self.tokenizer.pad_token_id or 0, dtype=np.int64)
         mask = np.zeros((len(rows), width), dtype=np.int64)
