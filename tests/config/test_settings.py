@@ -14,8 +14,15 @@ PRODUCTION_ENV = {
 }
 
 
+# Variables the test session itself sets (the browser tests allow sync DB calls from Playwright's loop).
+NOT_INHERITED = {
+    *("DJANGO_ENV", "SECRET_KEY", "DEBUG"),
+    *("DJANGO_ALLOW_ASYNC_UNSAFE", "VECTOR_BACKEND", "VECTOR_DATABASE_URL"),
+}
+
+
 def _manage(*args, env_overrides):
-    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_ENV", "SECRET_KEY", "DEBUG"}}
+    env = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
     env.update(env_overrides)
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
@@ -38,7 +45,7 @@ def test_production_refuses_to_start_without_a_secret_key():
 def test_development_without_a_secret_key_gets_a_random_one_per_process():
     code = "import django,os;os.environ['DJANGO_SETTINGS_MODULE']='config.settings';django.setup();"
     code += "from django.conf import settings;print(settings.SECRET_KEY)"
-    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_ENV", "SECRET_KEY", "DEBUG"}}
+    env = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
     keys = [
         subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True).stdout.strip()
         for _ in range(2)
