@@ -13,6 +13,7 @@ from recommender.dataset import histories, user_feature_rows
 from recommender.ml.data import ScoreContext
 from recommender.ml.metrics import top_k
 from recommender.serving import ServingState
+from recommender.vectors.selectors import vectors_search, vectors_similar_items
 
 # How much a stated interest / the "about" text lift an item, in standard deviations of the model's
 # scores, for a user with no likes; the lift fades as likes accumulate and the model knows better.
@@ -20,6 +21,9 @@ INTEREST_LIFT = 3.0
 ABOUT_LIFT = 1.0
 LIFT_HALF_LIFE = 5  # likes after which the lifts are halved
 BECAUSE_MIN_SIMILARITY = 0.5
+# Items added since training are scored from content. Up to this many are scored exhaustively; past
+# it, the vector backend (memory or pgvector) retrieves this many candidates by the user's text vector.
+NEW_ITEM_CANDIDATES = 500
 
 
 @dataclass
@@ -127,6 +131,34 @@ def _reasons(*, state: ServingState, signals: UserSignals, columns: np.ndarray) 
     return reasons
 
 
+def query_vector(*, state: ServingState, signals: UserSignals) -> np.ndarray | None:
+    """The user's position in text space: profile vector plus the mean of liked items' text vectors."""
+    parts = [signals.context.features.text[0]]
+    if len(signals.liked_columns):
+        parts.append(state.text[np.asarray(signals.liked_columns, dtype=np.int64)].mean(axis=0))
+    query = np.sum(parts, axis=0)
+    norm = np.linalg.norm(query)
+    return query / norm if norm > 0 else None
+
+
+def new_item_candidates(*, state: ServingState, signals: UserSignals, seen_ids, only_item_ids) -> np.ndarray:
+    """Which columns after the model's own may be scored: all, or those the vector backend retrieves."""
+    n_new = len(state.item_pks) - state.scorer.n_items
+    keep = np.ones(len(state.item_pks), dtype=bool)
+    if n_new <= NEW_ITEM_CANDIDATES:
+        return keep
+    keep[state.scorer.n_items :] = False
+    query = query_vector(state=state, signals=signals)
+    if query is None:
+        return keep
+    hits = vectors_search(
+        query=query, k=NEW_ITEM_CANDIDATES + len(seen_ids), model_name=state.scorer.model_name, exclude_ids=seen_ids
+    )
+    ids = {item_id for item_id, _ in hits if only_item_ids is None or item_id in only_item_ids}
+    keep[state.scorer.n_items :] = np.isin(state.item_pks[state.scorer.n_items :], list(ids))
+    return keep
+
+
 def rank_feed(*, state: ServingState, user, k: int, only_item_ids=None, exclude_seen: bool = True) -> list[Ranked]:
     """The user's top-k active items, unseen ones only by default (and only `only_item_ids` when given)."""
     signals = user_signals(state=state, user=user)
@@ -135,6 +167,12 @@ def rank_feed(*, state: ServingState, user, k: int, only_item_ids=None, exclude_
         allowed &= ~np.isin(state.item_pks, list(signals.seen_ids))
     if only_item_ids is not None:
         allowed &= np.isin(state.item_pks, list(only_item_ids))
+    allowed &= new_item_candidates(
+        state=state,
+        signals=signals,
+        seen_ids=signals.seen_ids if exclude_seen else set(),
+        only_item_ids=None if only_item_ids is None else set(only_item_ids),
+    )
     scores = np.where(allowed, feed_scores(state=state, signals=signals, allowed=allowed), -np.inf)
     columns = top_k(scores, k)[0]
     columns = columns[columns >= 0]
@@ -147,14 +185,10 @@ def rank_similar(*, state: ServingState, item_id: int, k: int) -> list[Ranked]:
     column = state.column_of.get(item_id)
     if column is None:
         return []
-    if column < state.scorer.n_items:
-        cols, sims = state.scorer.similar_items(column, k=min(len(state.item_pks), 4 * k + 10))
-    else:
-        sims_all = state.text @ state.text[column]
-        sims_all[column] = -np.inf
-        cols = top_k(sims_all, 4 * k + 10)[0]
-        cols = cols[cols >= 0]
-        sims = sims_all[cols]
+    if column >= state.scorer.n_items:  # added since training: nearest by text, through the vector backend
+        hits = vectors_similar_items(item_id=item_id, k=k, model_name=state.scorer.model_name)
+        return [Ranked(pk, float(sim), "Similar in content") for pk, sim in hits]
+    cols, sims = state.scorer.similar_items(column, k=min(len(state.item_pks), 4 * k + 10))
     keep = [(c, s) for c, s in zip(cols.tolist(), sims.tolist(), strict=True) if state.active[c]][:k]
     return [Ranked(int(state.item_pks[c]), float(s), "Similar in content and audience") for c, s in keep]
 

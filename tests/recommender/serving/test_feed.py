@@ -7,7 +7,6 @@ from accounts.services import profile_update
 from catalog.models import Category, Interaction, Item
 from catalog.services import interaction_record
 from recommender import selectors
-from tests.recommender.serving.world import store_item_vectors
 
 pytestmark = pytest.mark.django_db
 
@@ -35,16 +34,6 @@ def test_the_feed_adapts_after_one_like_without_retraining(world):
     assert liked.pk not in [r.item.pk for r in after]
     assert sum("Western" in cats for cats in _categories(after)) >= 8
     assert after[0].reason.startswith("Because you liked Western story")
-
-
-def test_a_new_item_with_only_text_reaches_users_who_liked_similar_items(world):
-    fan = next(u for u in world.users if world.favourite[u.pk] == "Space")
-    fresh = Item.objects.create(external_id="space-new", title="A brand new space saga", year=2024)
-    fresh.categories.add(Category.objects.get(name="Space"))
-    store_item_vectors({fresh.pk: world.vector_near("Space")})
-    assert not Interaction.objects.filter(item=fresh).exists()
-    recs = selectors.recommendations_for_user(user=fan, k=10)
-    assert fresh.pk in [r.item.pk for r in recs]
 
 
 def test_feed_excludes_seen_and_inactive_items_and_honours_the_category(world):

@@ -1,0 +1,51 @@
+"""Items added after training: content-only scoring, retrieval through the vector backend."""
+
+import pytest
+
+from catalog.models import Category, Interaction, Item
+from recommender import ranking, selectors
+from tests.recommender.serving.world import store_item_vectors
+
+pytestmark = pytest.mark.django_db
+
+
+def _new_item(world, slug: str, category: str, seed: int) -> Item:
+    item = Item.objects.create(external_id=slug, title=f"New {slug}", year=2024)
+    item.categories.add(Category.objects.get(name=category))
+    store_item_vectors({item.pk: world.vector_near(category, seed=seed)})
+    return item
+
+
+def test_a_new_item_with_only_text_reaches_users_who_liked_similar_items(world):
+    fan = next(u for u in world.users if world.favourite[u.pk] == "Space")
+    fresh = _new_item(world, "space-new", "Space", seed=1)
+    assert not Interaction.objects.filter(item=fresh).exists()
+    recs = selectors.recommendations_for_user(user=fan, k=10)
+    assert fresh.pk in [r.item.pk for r in recs]
+
+
+def test_past_the_exhaustive_limit_new_items_come_from_the_vector_backend(world, monkeypatch):
+    fan = next(u for u in world.users if world.favourite[u.pk] == "Space")
+    space = _new_item(world, "space-late", "Space", seed=11)
+    romance = [_new_item(world, f"romance-late-{n}", "Romance", seed=20 + n) for n in range(2)]
+    calls = []
+    real_search = ranking.vectors_search
+
+    def spy(**kwargs):
+        calls.append(kwargs)
+        return real_search(**kwargs)
+
+    monkeypatch.setattr(ranking, "NEW_ITEM_CANDIDATES", 1)
+    monkeypatch.setattr(ranking, "vectors_search", spy)
+    feed = [r.item.pk for r in selectors.recommendations_for_user(user=fan, k=60)]
+    assert len(calls) == 1 and calls[0]["k"] == 1 + len(calls[0]["exclude_ids"])
+    assert space.pk in feed
+    assert not {r.pk for r in romance} & set(feed)  # not retrieved, so not scored
+
+
+def test_similar_items_of_a_new_item_are_its_text_neighbours(world):
+    fresh = _new_item(world, "horror-late", "Horror", seed=5)
+    similar = selectors.similar_items(item=fresh, k=5)
+    assert len(similar) == 5 and fresh.pk not in [r.item.pk for r in similar]
+    assert all(r.reason == "Similar in content" for r in similar)
+    assert all({c.name for c in r.item.categories.all()} == {"Horror"} for r in similar)
