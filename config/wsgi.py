@@ -1,6 +1,28 @@
+import logging
 import os
+import threading
 
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 application = get_wsgi_application()
+
+
+def _warm_up() -> None:
+    """Load the encoder and the live model before the first request needs them (onboarding < 1 s)."""
+    from django.db import connection
+
+    from recommender.embeddings.services import encoder_for
+    from recommender.serving import serving_state
+
+    try:
+        encoder_for()
+        serving_state()
+    except Exception:  # noqa: BLE001 — a failed warm-up only means the first request loads them
+        logging.getLogger(__name__).exception("warm-up failed; models load on first use")
+    finally:
+        connection.close()
+
+
+if os.environ.get("PRELOAD_MODELS", "1") not in ("", "0", "false", "False"):
+    threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
