@@ -60,9 +60,14 @@ class DemographicPopularityBaseline:
     def fit(self, data: RecData) -> "DemographicPopularityBaseline":
         """Per-group positive rates of the users that have training interactions."""
         users = np.unique(data.user_idx)
-        mat = data.matrix()[users]
+        f = data.user_features(users)
+        return self.fit_arrays(age=f.age, gender=f.gender, occupation=f.occupation, positives=data.matrix()[users])
+
+    def fit_arrays(self, *, age, gender, occupation, positives) -> "DemographicPopularityBaseline":
+        """Per-group positive rates from the demographics and positive rows of the training users."""
+        mat = positives
         self.global_rate = np.asarray(mat.mean(axis=0)).ravel()
-        keys = self._group_keys(data.user_age[users], data.user_gender[users], data.user_occupation[users])
+        keys = self._group_keys(np.asarray(age, dtype=np.float64), gender, occupation)
         self.tables = []
         for key in keys:
             table = {}
@@ -75,9 +80,12 @@ class DemographicPopularityBaseline:
 
     def score(self, users: np.ndarray, context: ScoreContext) -> np.ndarray:
         """Mean of the two smoothed group rates of each user."""
-        f = context.features
+        return self.score_features(context.features)
+
+    def score_features(self, f) -> np.ndarray:
+        """Mean of the two smoothed group rates for these UserFeatures."""
         keys = self._group_keys(f.age, f.gender, f.occupation)
-        out = np.zeros((len(users), len(self.global_rate)))
+        out = np.zeros((len(f.age), len(self.global_rate)))
         for key, table in zip(keys, self.tables, strict=False):
             for row, group in enumerate(key):
                 out[row] += table.get(int(group), self.global_rate)

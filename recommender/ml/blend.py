@@ -1,14 +1,15 @@
-"""Validation inside `fit`: one inner split of the TRAINING data and the blend-weight search on it.
+"""Validation inside `fit`: inner splits of the TRAINING data and the blend-weight search on them.
 
-The inner split holds out, at once, 20% of the training users (user-cold and few-shot validation),
-20% of the training items (item-cold validation) and 20% of the remaining users' positives (warm
-validation). Nothing outside the training data is ever looked at.
+Two inner splits: a warm one (20% of each user's training positives held out, everything else kept,
+so the warm blend is tuned under nearly the final conditions), and a cold one that holds out, at
+once, 20% of the training users (user-cold and few-shot validation) and 20% of the training items
+(item-cold validation). Nothing outside the training data is ever looked at.
 """
 
 import numpy as np
 
 from recommender.ml.data import RecData
-from recommender.ml.splits import Split, _finish, _held_out, _user_rows
+from recommender.ml.splits import Split, _finish, _held_out, _user_rows, warm_split
 
 REGIMES = ("warm", "item_cold", "user_cold", "few_shot")
 _DISCOUNTS = 1.0 / np.log2(np.arange(2, 22))
@@ -16,33 +17,19 @@ GRID = (0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.5, 6.0)
 
 
 def inner_splits(data: RecData, *, seed: int, holdout: float = 0.2, n_revealed: int = 3) -> dict[str, Split]:
-    """Validation splits of the four regimes, all sharing one inner training set."""
+    """Validation splits of the four regimes: "warm" on its own, the three cold ones sharing one training set."""
     rng = np.random.default_rng([seed, 99])
     cold_users = _held_out(np.unique(data.user_idx), holdout, rng)
     cold_items = _held_out(np.unique(data.item_idx), holdout, rng)
-    base = ~np.isin(data.user_idx, cold_users) & ~np.isin(data.item_idx, cold_items)
-    warm_test = np.zeros(len(base), dtype=bool)
-    rows = _user_rows(data)
-    for u in range(data.n_users):
-        pos = rows[u][data.positive[rows[u]] & base[rows[u]]]
-        if len(pos) >= 5:
-            warm_test[rng.permutation(pos)[: max(1, int(round(holdout * len(pos))))]] = True
-    train = data.with_interactions(base & ~warm_test)
-    train_rows = _user_rows(train)
+    train = data.with_interactions(~np.isin(data.user_idx, cold_users) & ~np.isin(data.item_idx, cold_items))
+    rows, train_rows = _user_rows(data), _user_rows(train)
     known = np.unique(train.item_idx)
     empty = np.empty(0, dtype=np.int64)
 
     def hist(u):
         return train.item_idx[train_rows[u]], train.positive[train_rows[u]]
 
-    warm_users = np.unique(data.user_idx[warm_test])
-    warm_rel = [data.item_idx[rows[u][warm_test[rows[u]]]] for u in warm_users]
-    h = [hist(u) for u in warm_users]
-    splits = {
-        "warm": _finish(
-            "warm", train, warm_users, True, [x for x, _ in h], [p for _, p in h], [x for x, _ in h], warm_rel, known
-        )
-    }
+    splits = {"warm": warm_split(data, seed=int(rng.integers(2**31)), holdout=holdout)}
     on_cold = data.positive & np.isin(data.item_idx, cold_items) & ~np.isin(data.user_idx, cold_users)
     ic_users = np.unique(data.user_idx[on_cold])
     ic_rel = [data.item_idx[rows[u][on_cold[rows[u]]]] for u in ic_users]

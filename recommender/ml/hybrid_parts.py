@@ -6,6 +6,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from recommender.ml.baselines import DemographicPopularityBaseline
 from recommender.ml.blend import leave_one_out, ndcg20
 from recommender.ml.components import (
     KernelParams,
@@ -23,8 +24,8 @@ FORMAT_VERSION = 1
 PARTS = {
     "warm": ("ease", "ease_seen", "neural", "kernel", "pop", "cmap"),
     "item_cold": ("neural_content", "cmap", "cpop"),
-    "user_cold": ("kernel", "pop", "neural"),
-    "few_shot": ("kernel", "ease", "ease_seen", "pop", "neural", "cmap"),
+    "user_cold": ("kernel", "demo", "pop", "neural"),
+    "few_shot": ("kernel", "demo", "ease", "ease_seen", "pop", "neural", "cmap"),
 }
 EASE_LAMBDAS = (100.0, 200.0, 300.0, 500.0, 800.0)
 SEEN_LAMBDAS = (300.0, 600.0, 1000.0)
@@ -41,6 +42,10 @@ class Parts:
         self.seed, self.model_name = seed, model_name
         self.neural_cfg = neural or NeuralConfig()
         self.fitted = False
+        # Defaults until validation picks them (fit tunes each on the regime it matters for).
+        self.ease_lambda, self.seen_lambda, self.cmap_params = 300.0, 600.0, (1000.0, 10.0)
+        self.kernel_params = {regime: KernelParams() for regime in ("warm", "user_cold", "few_shot")}
+        self.neural_epochs = self.neural_cfg.max_epochs
 
     def _require_fitted(self):
         if not self.fitted:
@@ -58,10 +63,12 @@ class Parts:
         self.edges = year_edges(data.item_year[self.known])
         self.content = item_content(data.item_features(), self.edges)
         positives, seen = data.matrix(), data.matrix(positives_only=False)
-        if splits:
+        splits = splits or {}
+        if "warm" in splits:
             self.ease_lambda = max(EASE_LAMBDAS, key=lambda lam: self._try_ease(positives, lam, splits["warm"]))
-            self.cmap_params = max(CMAP_GRID, key=lambda p: self._try_cmap(positives, p, splits["item_cold"]))
             self.seen_lambda = max(SEEN_LAMBDAS, key=lambda lam: self._try_seen(seen, positives, lam, splits["warm"]))
+        if "item_cold" in splits:
+            self.cmap_params = max(CMAP_GRID, key=lambda p: self._try_cmap(positives, p, splits["item_cold"]))
         self.ease = ease_weights(positives, self.ease_lambda).astype(np.float32)
         self.ease_seen = seen_to_liked_weights(seen, positives, self.seen_lambda).astype(np.float32)
         self.cmap_weights = content_map(positives, self.content, self.known, *self.cmap_params)
@@ -73,10 +80,17 @@ class Parts:
             positives=positives[train_users],
             seen=seen[train_users],
         )
-        if splits:
-            self._tune_kernel(splits, data)
+        self._fit_demo()
+        self._tune_kernel(splits, data)
         self._fit_neural(data, positives, seen, train_users, splits)
         self.fitted = True
+
+    def _fit_demo(self) -> None:
+        """Smoothed demographic-group popularity, from the kernel's copy of the training users."""
+        k = self.kernel
+        self.demo = DemographicPopularityBaseline().fit_arrays(
+            age=k.age, gender=k.gender, occupation=k.occupation, positives=k.positives
+        )
 
     def _try_ease(self, positives, lam, split) -> float:
         self.ease = ease_weights(positives, lam)
@@ -97,9 +111,10 @@ class Parts:
 
     def _tune_kernel(self, splits, data) -> None:
         """Kernel parameters per regime; the new-user regimes are validated leave-one-out on all users."""
-        self.kernel_params = {}
         base = KernelParams(liked=0.0, seen=0.0)
         for regime in ("user_cold", "few_shot", "warm"):
+            if regime not in splits:
+                continue
             split = splits[regime] if regime == "warm" else leave_one_out(data, regime)
             ctx = split.context()
             liked = histories_matrix(liked_histories(ctx.histories, ctx.history_positive), self.n_items)
@@ -210,6 +225,8 @@ class Parts:
             out["pop"] = np.tile(self.counts, (n, 1))
         if "cpop" in names:
             out["cpop"] = np.tile(self.content @ self.cpop_weights, (n, 1))
+        if "demo" in names:
+            out["demo"] = self.demo.score_features(context.features)
         if "kernel" in names:
             seen = histories_matrix(context.histories, self.n_items)
             self_index = np.asarray(users) if context.known_users else None

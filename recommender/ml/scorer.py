@@ -41,12 +41,16 @@ class HybridScorer(Parts):
         """Tune and blend on a validation split of `data` (or the given inner splits), then refit on all of it."""
         started = time.perf_counter()
         splits = valid if valid is not None else inner_splits(data, seed=self.seed)
-        self._fit_parts(splits["warm"].train, splits=splits)
-        self.weights, self.validation = {}, {}
-        for regime in REGIMES:
-            split = splits[regime]
-            parts = self._regime_parts(regime, split.context(), split.users)
-            self.weights[regime], self.validation[regime] = fit_weights(split, parts)
+        self.weights, self.validation, epochs = {}, {}, []
+        # Warm first: it picks the item-item lambdas the few-shot parts reuse.
+        for group in (("warm",), ("item_cold", "user_cold", "few_shot")):
+            self._fit_parts(splits[group[0]].train, splits={r: splits[r] for r in group})
+            epochs.append(self.neural_epochs)
+            for regime in group:
+                split = splits[regime]
+                parts = self._regime_parts(regime, split.context(), split.users)
+                self.weights[regime], self.validation[regime] = fit_weights(split, parts)
+        self.neural_epochs = int(round(np.mean(epochs)))
         self._fit_parts(data, splits=None)
         self.fit_seconds = time.perf_counter() - started
         return self
@@ -239,6 +243,7 @@ class HybridScorer(Parts):
             ),
             **mats,
         )
+        self._fit_demo()
         self.net = TwoTower(
             content_dim=self.content.shape[1],
             profile_dim=arrays["nn/user_profile.weight"].shape[1],
