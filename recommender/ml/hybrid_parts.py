@@ -30,9 +30,12 @@ PARTS = {
 EASE_LAMBDAS = (100.0, 200.0, 300.0, 500.0, 800.0)
 SEEN_LAMBDAS = (300.0, 600.0, 1000.0)
 CMAP_GRID = ((300.0, 10.0), (1000.0, 3.0), (1000.0, 10.0), (1000.0, 30.0), (3000.0, 10.0))
-KERNEL_GRID = {
-    "user_cold": dict(age=(1.0, 2.0, 3.0, 4.0), gender=(0.5, 1.0, 1.5), occupation=(0.5, 1.0, 2.0)),
-    "few_shot": dict(liked=(0.5, 1.0, 1.5, 2.0), seen=(0.0, 0.25, 0.5, 1.0)),
+_DEMOGRAPHICS = dict(
+    age=(0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0), gender=(0.0, 0.5, 1.0, 1.5, 2.0), occupation=(0.0, 0.5, 1.0, 1.5, 2.0)
+)
+KERNEL_GRID = {  # searched one coordinate at a time, in this order, twice
+    "user_cold": _DEMOGRAPHICS,
+    "few_shot": dict(liked=(0.5, 0.75, 1.0, 1.5, 2.0), seen=(0.0, 0.25, 0.5, 1.0), **_DEMOGRAPHICS),
     "warm": dict(liked=(0.02, 0.05, 0.1, 0.2), seen=(0.0, 0.02, 0.05)),
 }
 
@@ -120,13 +123,17 @@ class Parts:
             liked = histories_matrix(liked_histories(ctx.histories, ctx.history_positive), self.n_items)
             seen = histories_matrix(ctx.histories, self.n_items)
             self_index = split.users
-            grid = KERNEL_GRID[regime]
-            best, best_params = -1.0, base
-            for values in np.array(np.meshgrid(*grid.values(), indexing="ij")).reshape(len(grid), -1).T:
-                params = replace(base, **dict(zip(grid, values.tolist(), strict=True)))
-                value = ndcg20(split, self.kernel.score(ctx.features, liked, seen, params, self_index))
-                if value > best:
-                    best, best_params = value, params
+            if regime != "user_cold":
+                base = replace(base, liked=1.0, seen=0.5) if regime == "few_shot" else replace(base, liked=0.05)
+            best_params = base
+            best = ndcg20(split, self.kernel.score(ctx.features, liked, seen, base, self_index))
+            for _ in range(2):
+                for name, values in KERNEL_GRID[regime].items():
+                    for value in values:
+                        params = replace(best_params, **{name: value})
+                        score = ndcg20(split, self.kernel.score(ctx.features, liked, seen, params, self_index))
+                        if score > best:
+                            best, best_params = score, params
             self.kernel_params[regime] = best_params
             if regime == "user_cold":
                 base = best_params
