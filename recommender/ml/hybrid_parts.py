@@ -18,7 +18,7 @@ from recommender.ml.components import (
 )
 from recommender.ml.data import ItemFeatures, RecData, ScoreContext
 from recommender.ml.features import histories_matrix, item_content, liked_histories, user_profile, year_edges
-from recommender.ml.neural import NeuralConfig, NeuralTrainer, pick_device
+from recommender.ml.neural import NeuralConfig, NeuralTrainer, TwoTower, pick_device
 
 FORMAT_VERSION = 1
 PARTS = {
@@ -49,6 +49,14 @@ class Parts:
         self.ease_lambda, self.seen_lambda, self.cmap_params = 300.0, 600.0, (1000.0, 10.0)
         self.kernel_params = {regime: KernelParams() for regime in ("warm", "user_cold", "few_shot")}
         self.neural_epochs = self.neural_cfg.max_epochs
+
+    @property
+    def net(self) -> TwoTower:
+        return self._net
+
+    @net.setter
+    def net(self, model: TwoTower) -> None:
+        self._net, self._cache = model, {}  # item-side tensors are constant until the network changes
 
     def _require_fitted(self):
         if not self.fitted:
@@ -180,33 +188,44 @@ class Parts:
 
     @torch.no_grad()
     def _neural_item_vectors(self, content: np.ndarray, *, keep_id: bool) -> tuple[np.ndarray, np.ndarray]:
+        catalog = content is self.content
+        key = ("items", keep_id)
+        if catalog and key in self._cache:
+            return self._cache[key]
         device = pick_device()
-        if keep_id and len(content) == self.n_items:
-            keep = torch.as_tensor(self.known, dtype=torch.float32, device=device)
-            vec, bias = self.net.items(torch.as_tensor(content, device=device), keep)
+        t = torch.as_tensor(content, dtype=torch.float32, device=device)
+        if keep_id and catalog:
+            vec, bias = self.net.items(t, torch.as_tensor(self.known, dtype=torch.float32, device=device))
         else:
-            t = torch.as_tensor(content, dtype=torch.float32, device=device)
-            vec = self.net.item_content(t)
-            bias = self.net.item_content_bias(t).squeeze(-1)
-        return vec.cpu().numpy(), bias.cpu().numpy()
+            vec, bias = self.net.item_content(t), self.net.item_content_bias(t).squeeze(-1)
+        out = vec.cpu().numpy(), bias.cpu().numpy()
+        if catalog:
+            self._cache[key] = out
+        return out
 
     @torch.no_grad()
     def _neural_user_vectors(self, context: ScoreContext, users) -> np.ndarray:
         device = pick_device()
+        if "history_inputs" not in self._cache:
+            self._cache["history_inputs"] = self.net.history_inputs(
+                torch.as_tensor(self.content, dtype=torch.float32, device=device),
+                torch.as_tensor(self.known, dtype=torch.float32, device=device),
+            )
         liked = histories_matrix(liked_histories(context.histories, context.history_positive), self.n_items)
         seen = histories_matrix(context.histories, self.n_items)
-        tensor = lambda a: torch.as_tensor(np.asarray(a), dtype=torch.float32, device=device)  # noqa: E731
+
+        def tensor(a):
+            return torch.as_tensor(np.asarray(a), dtype=torch.float32, device=device)
+
         n = len(context.histories)
         ids = np.asarray(users if users is not None and context.known_users else np.full(n, -1), dtype=np.int64)
-        keep_user = tensor((ids >= 0) & (ids < self.n_users))
         out = self.net.users(
             tensor(user_profile(context.features, self.n_occupations)),
             tensor(liked.toarray()),
             tensor((seen - liked).toarray()),
-            tensor(self.content),
-            tensor(self.known),
+            self._cache["history_inputs"],
             torch.as_tensor(np.clip(ids, 0, self.n_users - 1), device=device),
-            keep_user,
+            tensor((ids >= 0) & (ids < self.n_users)),
         )
         return out.cpu().numpy()
 

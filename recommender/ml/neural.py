@@ -61,11 +61,14 @@ class TwoTower(nn.Module):
         bias = self.item_content_bias(content).squeeze(-1) + self.item_id_bias.weight.squeeze(-1) * keep_id
         return vec, bias
 
-    def users(self, profile, liked, other, content, keep_item_id, user_ids, keep_user_id) -> torch.Tensor:
+    def history_inputs(self, content: torch.Tensor, keep_item_id: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per-item inputs of the history pooling (liked, other); constant at inference, so cacheable."""
+        liked_in = self.hist_content(content) + self.hist_liked.weight * keep_item_id[:, None]
+        return liked_in, self.hist_other.weight * keep_item_id[:, None]
+
+    def users(self, profile, liked, other, inputs, user_ids, keep_user_id) -> torch.Tensor:
         """User vectors from profile, pooled liked/other history (dense 0/1 rows) and an optional id."""
-        inputs = self.hist_content(content)
-        liked_in = inputs + self.hist_liked.weight * keep_item_id[:, None]
-        other_in = self.hist_other.weight * keep_item_id[:, None]
+        liked_in, other_in = inputs
         pooled = liked @ liked_in / liked.sum(1, keepdim=True).clamp(min=1).sqrt()
         pooled = pooled + other @ other_in / other.sum(1, keepdim=True).clamp(min=1).sqrt()
         ids = self.user_id(user_ids.clamp(min=0)) * keep_user_id[:, None]
@@ -146,7 +149,8 @@ class NeuralTrainer:
         keep_user = (torch.rand(len(rows), device=known.device) < cfg.user_id_keep).float()
         keep_user = keep_user * warm.to(known.device).float()
         vec, bias = model.items(t["content"], keep_item)
-        users = model.users(t["profile"][rows], liked, hist - liked, t["content"], known.float(), rows, keep_user)
+        inputs = model.history_inputs(t["content"], known.float())
+        users = model.users(t["profile"][rows], liked, hist - liked, inputs, rows, keep_user)
         logits = (users @ vec.T + bias).masked_fill(~known, -1e9).masked_fill(hist > 0, -1e9)
         log_p = torch.log_softmax(logits, dim=-1)
         per_user = -(log_p * target).sum(1) / target.sum(1).clamp(min=1)
