@@ -41,6 +41,8 @@ KERNEL_GRID = {  # searched one coordinate at a time, in this order, twice
 
 
 class Parts:
+    """The parts of the hybrid and their tuning; HybridScorer adds the blend and the public API."""
+
     def __init__(self, *, seed: int = 0, model_name: str = "all-MiniLM-L6-v2", neural: NeuralConfig | None = None):
         self.seed, self.model_name = seed, model_name
         self.neural_cfg = neural or NeuralConfig()

@@ -4,12 +4,15 @@ It blends, per request regime, parts that are all trained on the training data o
 - `neural`: the two-tower network (`neural.py`), with the item-id part for known items;
 - `neural_content`: the same network with item ids dropped (how a new item is scored);
 - `ease`: EASE item-item weights on the liked history (fold-in for any user);
+- `ease_seen`: ridge item-item weights from everything seen (low ratings too) to what is liked;
 - `cmap`: a linear map from the liked history to content space, so any item with content scores;
 - `kernel`: a kernel over training users (demographics + shared history);
+- `demo`: smoothed popularity within the user's demographic groups;
 - `pop` / `cpop`: the item's training positives / their prediction from content (new items).
 Each part is divided by its per-user spread over the known items, then weighted. The weights of each
 regime (warm: known user; user_cold: no history; few_shot: 1..FEW_SHOT_MAX history items; item_cold:
-items without interactions) are fitted on an inner validation split carved from the training data.
+items without interactions) are fitted on inner validation splits carved from the training data
+(`blend.inner_splits`); hyperparameters (lambdas, kernel widths, network epochs) likewise.
 """
 
 import time
