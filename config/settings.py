@@ -10,6 +10,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
+from recommender.ml.text import DEFAULT_ITEM_TEMPLATE
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -196,7 +198,7 @@ CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_PUBLISH_TIMEOUT", default=2
 EMBEDDING_MODEL = env.str("EMBEDDING_MODEL", default="")
 EMBEDDING_BATCH_SIZE = env.int("EMBEDDING_BATCH_SIZE", default=64)
 EMBEDDING_DEVICE = env.str("EMBEDDING_DEVICE", default="")  # "", "cpu" or "cuda"
-ITEM_TEXT_TEMPLATE = env.str("ITEM_TEXT_TEMPLATE", default="{title}. {categories}. {year}. {description} {attributes}")
+ITEM_TEXT_TEMPLATE = env.str("ITEM_TEXT_TEMPLATE", default=DEFAULT_ITEM_TEMPLATE)
 # Retrain automatically (debounced) as data arrives. Off by default in the embedded mode, where a
 # retrain would run inside the web request that tipped the count; `manage.py train` and the staff
 # "Retrain now" button work either way.

@@ -9,6 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recommender.ml.mapping import IdMap
+from recommender.ml.text import DEFAULT_ITEM_TEMPLATE, item_text, user_text
 
 GENDERS = ("F", "M", "O")  # user_gender codes 0, 1, 2; -1 is unknown
 EncodeFn = Callable[[list[str]], np.ndarray]
@@ -170,29 +171,6 @@ class RecData:
         return mat
 
 
-def item_text(title: str, categories: list[str], year) -> str:
-    """The item text the Django side builds: "{title}. {cats joined ', '}. {year}." (empty parts dropped)."""
-    parts = [title.strip(), ", ".join(c for c in categories if c), str(year) if year else ""]
-    return " ".join(f"{p}." for p in parts if p)
-
-
-def user_text(*, about="", interests=(), age=None, gender="", occupation="", location="") -> str:
-    """The profile text the Django side builds (empty parts dropped)."""
-    parts = []
-    if about.strip():
-        parts.append(about.strip())
-    if interests:
-        parts.append(f"Interested in {', '.join(interests)}.")
-    person = {"F": "woman", "M": "man"}.get(gender, "person")
-    sentence = f"A {age}-year-old {person}" if age else f"A {person}"
-    if occupation:
-        sentence += f" working as {occupation}"
-    if location:
-        sentence += f", from {location}"
-    parts.append(sentence + ".")
-    return " ".join(parts)
-
-
 def _read_atomic(path: Path) -> list[dict]:
     with path.open(encoding="utf-8", newline="") as fh:
         reader = csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
@@ -231,7 +209,7 @@ def load_recbole(directory, encode_fn: EncodeFn, *, positive_threshold: float = 
     years = np.array([_number(_pick(r, "release_year", "year")) for r in items])
     titles = [_pick(r, "movie_title", "title", "name") for r in items]
     texts = [
-        item_text(t, c, int(y) if np.isfinite(y) else None)
+        item_text(DEFAULT_ITEM_TEMPLATE, title=t, categories=c, year=int(y) if np.isfinite(y) else None)
         for t, c, y in zip(titles, item_cat_lists, years, strict=False)
     ]
     occupations = [_pick(r, "occupation") for r in users]

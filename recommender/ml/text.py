@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping
 _SPACES = re.compile(r"\s+")
 _FORMATTER = string.Formatter()
 GENDER_WORDS = {"F": "woman", "M": "man"}
+DEFAULT_ITEM_TEMPLATE = "{title}. {categories}. {year}. {description} {attributes}"
 
 
 def _collapse(text: str) -> str:
