@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from recommender.ml.data import RecData, item_text, load_recbole, user_text
+from recommender.ml.data import RecData, load_recbole
 from recommender.ml.mapping import IdMap
 
 
@@ -20,19 +20,6 @@ def test_idmap_round_trip_and_unknown_ids():
     assert ids.to_dict() == {"ids": ["b7", "3", "a", "z"]}
     with pytest.raises(ValueError, match="duplicate"):
         IdMap.from_dict({"ids": ["1", "1"]})
-
-
-def test_text_formats():
-    assert item_text("Toy Story", ["Animation", "Children's", "Comedy"], 1995) == (
-        "Toy Story. Animation, Children's, Comedy. 1995."
-    )
-    assert item_text("Untitled", [], None) == "Untitled."
-    assert user_text(age=24, gender="M", occupation="technician", location="85711") == (
-        "A 24-year-old man working as technician, from 85711."
-    )
-    assert user_text(about="I love noir.", interests=["Crime", "Drama"], gender="F") == (
-        "I love noir. Interested in Crime, Drama. A woman."
-    )
 
 
 def write(path, header, rows):
@@ -68,7 +55,7 @@ def test_load_recbole_builds_recdata(tmp_path):
         "Heat. Action, Crime. 1995.",
         "Odd. Drama.",
         "A 30-year-old woman working as writer, from 02139.",
-        "A person.",
+        "",  # nothing known: no profile sentence (the same text the Django side builds)
     ]
     assert (data.n_users, data.n_items) == (2, 2)
     assert data.user_idx.tolist() == [1, 0] and data.item_idx.tolist() == [1, 0]
