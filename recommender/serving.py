@@ -8,6 +8,7 @@ soon as their text embedding exists.
 import logging
 import threading
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from django.db.models import Count, Max, Q
@@ -32,14 +33,13 @@ class ServingState:
     scorer: HybridScorer
     stamp: tuple
     item_pks: np.ndarray  # column -> Item pk; the first scorer.n_items columns are the model's own
-    new_items: ItemFeatures | None  # content features of the columns after the model's own
     active: np.ndarray  # column -> item is active
     text: np.ndarray  # column -> unit text vector (for explanations and similar items)
     content_vectors: np.ndarray  # column -> the scorer's content-path item vector (see ranking.feed_scores)
     cats: np.ndarray  # column -> multi-hot over category_names
     category_names: list[str]  # the scorer's category vocabulary
 
-    @property
+    @cached_property
     def column_of(self) -> dict[int, int]:
         return {int(pk): col for col, pk in enumerate(self.item_pks.tolist())}
 
@@ -85,7 +85,6 @@ def _build(version: ModelVersion, scorer: HybridScorer, stamp: tuple) -> Serving
         scorer=scorer,
         stamp=stamp,
         item_pks=item_pks,
-        new_items=new_items if new_items is not None and len(new_items) else None,
         active=np.isin(item_pks, list(active_pks)),
         text=np.asarray(text, dtype=np.float32),
         content_vectors=np.vstack(
