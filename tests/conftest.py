@@ -1,5 +1,7 @@
 """Named fixtures: alice and bob (ordinary users) and staff. API clients for each."""
 
+from types import SimpleNamespace
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -45,3 +47,17 @@ def bob_api(bob):
 @pytest.fixture
 def staff_api(staff):
     return _client_for(staff)
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """Record what the services hand to tasks.enqueue (only the services' calls, not signals')."""
+    calls = {"items": [], "users": [], "interactions": []}
+    spy = SimpleNamespace(
+        items_changed=lambda ids: calls["items"].append(list(ids)),
+        users_changed=lambda ids: calls["users"].append(list(ids)),
+        interactions_added=lambda count=1: calls["interactions"].append(count),
+    )
+    monkeypatch.setattr("catalog.services.enqueue", spy)
+    monkeypatch.setattr("accounts.services.enqueue", spy)
+    return calls

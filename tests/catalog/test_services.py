@@ -1,6 +1,5 @@
 import datetime as dt
 import threading
-from types import SimpleNamespace
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -12,20 +11,6 @@ from catalog.models import Interaction, Item
 from tests.factories import CategoryFactory, InteractionFactory, ItemFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def queued(monkeypatch):
-    """Record what the services hand to tasks.enqueue (only the services' calls, not signals')."""
-    calls = {"items": [], "users": [], "interactions": []}
-    spy = SimpleNamespace(
-        items_changed=lambda ids: calls["items"].append(list(ids)),
-        users_changed=lambda ids: calls["users"].append(list(ids)),
-        interactions_added=lambda count=1: calls["interactions"].append(count),
-    )
-    monkeypatch.setattr("catalog.services.enqueue", spy)
-    monkeypatch.setattr("accounts.services.enqueue", spy)
-    return calls
 
 
 def test_item_create_sets_fields_categories_and_queues_embedding(queued):
