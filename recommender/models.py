@@ -55,7 +55,8 @@ class ModelVersion(models.Model):
 
     class Status(models.TextChoices):
         READY = "ready", "Ready"
-        REJECTED = "rejected", "Rejected"
+        REJECTED = "rejected", "Rejected"  # refused at publish time (corrupt or incompatible)
+        ARCHIVED = "archived", "Archived"  # superseded; its artifact file was deleted
 
     created_at = models.DateTimeField(auto_now_add=True)
     artifact_path = models.CharField(max_length=500)

@@ -131,4 +131,4 @@ def _prune_artifacts() -> None:
     ready = ModelVersion.objects.filter(status=ModelVersion.Status.READY).order_by("-is_live", "-created_at", "-pk")
     for version in ready[1 + KEEP_PREVIOUS :]:
         Path(version.artifact_path).unlink(missing_ok=True)
-        ModelVersion.objects.filter(pk=version.pk).update(status=ModelVersion.Status.REJECTED)
+        ModelVersion.objects.filter(pk=version.pk).update(status=ModelVersion.Status.ARCHIVED)

@@ -76,3 +76,21 @@ def test_publish_a_new_version_then_roll_back(world, tmp_path):
     call_command("publish_model", "--rollback")
     assert ModelVersion.objects.get(is_live=True).pk == world.version.pk
     assert serving.serving_state().version_id == world.version.pk
+
+
+def test_publishing_keeps_the_files_of_the_live_and_two_previous_versions(world, tmp_path):
+    original = Path(world.version.artifact_path)
+    backup = original.read_bytes()  # pruning deletes files, which a rolled-back test transaction won't restore
+    try:
+        copies = []
+        for n in range(3):
+            (tmp_path / str(n)).mkdir()
+            copies.append(_copy_of_live(world, tmp_path / str(n)))
+            version_publish(version=copies[-1])
+        statuses = dict(ModelVersion.objects.values_list("pk", "status"))
+        assert statuses == {world.version.pk: "archived", **{c.pk: "ready" for c in copies}}
+        assert not original.exists()
+        assert all(Path(c.artifact_path).exists() for c in copies)
+        assert ModelVersion.objects.get(is_live=True).pk == copies[-1].pk
+    finally:
+        original.write_bytes(backup)
