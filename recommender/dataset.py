@@ -11,7 +11,7 @@ from django.conf import settings
 
 from accounts.models import Profile
 from catalog.models import Category, Interaction, Item
-from recommender.embeddings.selectors import current_model_name, item_vectors, user_vectors
+from recommender.embeddings.selectors import current_model_name, embedding_dim, item_vectors, user_vectors
 from recommender.ml.data import GENDERS, ItemFeatures, RecData, UserFeatures
 from recommender.ml.mapping import IdMap
 
@@ -125,8 +125,7 @@ def build_recdata(*, model_name: str | None = None, positive_rating: float | Non
     occupations = sorted(
         {o.strip().lower() for o in Profile.objects.exclude(occupation="").values_list("occupation", flat=True)}
     )
-    _, sample = item_vectors(model_name=model_name, active_only=False, item_ids=item_ids[:1])
-    dim = sample.shape[1] if sample.size else 0
+    dim = embedding_dim(model_name=model_name)
     if not dim:
         raise ValueError(f"no current item embeddings for model {model_name!r}: run `manage.py embed --missing`")
     items = item_feature_rows(item_ids=item_ids, dim=dim, category_cols=category_cols, model_name=model_name)

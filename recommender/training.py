@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from recommender.dataset import build_recdata
-from recommender.embeddings.selectors import current_model_name, item_vectors
+from recommender.embeddings.selectors import current_model_name, embedding_dim
 from recommender.embeddings.services import embed_missing
 from recommender.ml.artifact import ArtifactError, ArtifactMismatch
 from recommender.ml.scorer import HybridScorer
@@ -27,12 +27,6 @@ KEEP_PREVIOUS = 2  # artifact files kept besides the live one, for rollback
 
 class PublishRefused(Exception):
     """The artifact could not be published; the live version is unchanged."""
-
-
-def expected_text_dim(*, model_name: str) -> int:
-    """The dimension of the current item vectors of this embedding model (0 when there are none)."""
-    _, vectors = item_vectors(model_name=model_name, active_only=False)
-    return int(vectors.shape[1]) if vectors.size else 0
 
 
 def file_sha256(path: Path) -> str:
@@ -85,7 +79,7 @@ def load_version(version: ModelVersion) -> HybridScorer:
     if file_sha256(path) != version.artifact_sha256:
         raise ArtifactError(f"artifact {path} does not match its recorded checksum")
     model_name = current_model_name()
-    return HybridScorer.load(path, model_name=model_name, text_dim=expected_text_dim(model_name=model_name) or None)
+    return HybridScorer.load(path, model_name=model_name, text_dim=embedding_dim(model_name=model_name) or None)
 
 
 def version_publish(*, version: ModelVersion) -> ModelVersion:

@@ -104,6 +104,12 @@ def user_vector(*, user_id: int, model_name: str | None = None) -> np.ndarray | 
     return vectors[0] if len(ids) else None
 
 
+def embedding_dim(*, model_name: str | None = None) -> int:
+    """The dimension of this model's item vectors, read from one stored row (0 when there are none)."""
+    name = model_name or current_model_name()
+    return ItemEmbedding.objects.filter(model_name=name).values_list("dim", flat=True).first() or 0
+
+
 def embedding_coverage(*, model_name: str | None = None) -> dict[str, int]:
     """Counts of items / users with text, and of those whose vector is current."""
     name = model_name or current_model_name()
