@@ -2,6 +2,7 @@
 
     nice -n 19 .venv/bin/python bench/vectors.py [--n 1000000] [--memory-sizes 100000,1000000]
         [--queries 200] [--configs 40x2,100x1,100x2,100x3,200x2] [--maintenance-work-mem 4GB] [--workers 2]
+        [--category-index-min-rows 10000]
 
 Data: --n synthetic 384-dimensional unit vectors from recommender.vectors.synthetic (a Gaussian
 mixture calibrated on all-MiniLM-L6-v2 embeddings of MovieLens items), each in one of 20 categories
@@ -16,6 +17,9 @@ Queries go through PgvectorBackend.search, the code the app runs (a transaction 
 ef_search and iterative scans, k * overfetch rows re-ranked to k, the exact fallback when short),
 once per --configs entry ("100x2": VECTOR_HNSW_EF_SEARCH=100, VECTOR_SEARCH_OVERFETCH=2); each is
 run once untimed first, so the figures are for a warm cache. Latency is wall time in this process.
+Then `vectors_check --repair`'s per-category HNSW indexes are built (every category here is over
+VECTOR_CATEGORY_INDEX_MIN_ROWS at 1M) and the configs are measured again: filtered searches now scan
+their category's own index. Lines starting "timing" mark the measured phases.
 """
 
 import argparse
@@ -52,6 +56,9 @@ def parse_args():
     parser.add_argument("--maintenance-work-mem", default="4GB")
     parser.add_argument("--workers", type=int, default=2, help="max_parallel_maintenance_workers for the build")
     parser.add_argument("--shared-buffers", default="2GB")
+    parser.add_argument(
+        "--category-index-min-rows", type=int, default=None, help="default: VECTOR_CATEGORY_INDEX_MIN_ROWS (10000)"
+    )
     parser.add_argument("--pgdata", default="", help="server directory (default: a temporary one, deleted)")
     return parser.parse_args()
 
@@ -170,14 +177,43 @@ def plans(query, category) -> dict[str, str]:
 
     found = {}
     for name, category_ids in (("plain", None), ("filtered", [category])):
+        get_backend().forget_indexed_categories()
         with CaptureQueriesContext(connections["vectors"]) as captured:
             get_backend().search(query=query, k=20, model_name=MODEL, category_ids=category_ids)
         sql = next(q["sql"] for q in captured if "ORDER BY" in q["sql"])
         with connections["vectors"].cursor() as cursor:
             cursor.execute("EXPLAIN " + sql)
             plan = " ".join(row[0] for row in cursor.fetchall())
-        found[name] = "HNSW index scan" if "itemvector_embedding_hnsw" in plan else "exact (no HNSW)"
+        found[name] = (
+            "shared HNSW index"
+            if "itemvector_embedding_hnsw" in plan
+            else "category HNSW index"
+            if "itemvector_hnsw_cat_" in plan
+            else "exact (no HNSW)"
+        )
     return found
+
+
+def build_category_indexes(args) -> dict:
+    """What `vectors_check --repair` does for the categories: one partial HNSW index each (CONCURRENTLY)."""
+    from django.db import connections
+
+    from recommender.vectors.backends import category_index_name
+    from recommender.vectors.selectors import vectors_category_index_drift
+    from recommender.vectors.services import vectors_category_indexes_repair
+
+    started = time.perf_counter()
+    drift = vectors_category_index_drift(min_rows=args.category_index_min_rows)
+    built = vectors_category_indexes_repair(drift=drift, maintenance_work_mem=args.maintenance_work_mem)["built"]
+    seconds = time.perf_counter() - started
+    with connections["vectors"].cursor() as cursor:
+        cursor.execute("ANALYZE vectors_itemvector")
+        cursor.execute(
+            "SELECT sum(pg_relation_size(c::regclass)) FROM unnest(%s::text[]) AS c",
+            [[category_index_name(c) for c in built]],
+        )
+        (size,) = cursor.fetchone()
+    return {"indexes": len(built), "rows": sum(drift.missing.values()), "seconds": seconds, "mb": (size or 0) / 2**20}
 
 
 def bench_pgvector(ef_search, overfetch, queries, filters, truth, k) -> dict:
@@ -227,6 +263,7 @@ def main():
     print(f"generated in {time.perf_counter() - started:.1f}s", flush=True)
 
     rows, truth = [], None
+    print("timing memory", flush=True)
     for size in sizes:
         index, results, figures = bench_memory(size, ids, vectors, pairs, queries, filters, k)
         rows.append((f"memory (exact) @ {size:,}", 1.0, 1.0, figures["plain"], figures["filtered"]))
@@ -236,6 +273,7 @@ def main():
     if truth is None:
         index, truth, _ = bench_memory(n, ids, vectors, pairs, queries, filters, k)
         vectors = index.vectors
+    print("timing done", flush=True)
 
     server = start_server(args)
     url = server.get_uri()
@@ -249,13 +287,24 @@ def main():
             f"workers={args.workers} maintenance_work_mem={args.maintenance_work_mem}",
             flush=True,
         )
-        print(f"plans: {plans(queries[0], filters[0])}", flush=True)
-        for config in args.configs.split(","):
-            ef_search, overfetch = (int(part) for part in config.split("x"))
-            got = bench_pgvector(ef_search, overfetch, queries, filters, truth, k)
-            label = f"pgvector ef_search={ef_search} fetch={overfetch * k} @ {n:,}"
-            rows.append((label, got["recall_plain"], got["recall_filtered"], got["plain"], got["filtered"]))
-            print(f"{label}: exact fallbacks {got['fallbacks']}, short results {got['short']}", flush=True)
+        for phase in ("shared index", "category indexes"):
+            if phase == "category indexes":
+                print("building the per-category indexes", flush=True)
+                made = build_category_indexes(args)
+                print(
+                    f"category indexes: {made['indexes']} over {made['rows']:,} rows in {made['seconds']:.1f}s "
+                    f"({made['mb']:.0f} MiB)",
+                    flush=True,
+                )
+            print(f"plans: {plans(queries[0], filters[0])}", flush=True)
+            print(f"timing pgvector ({phase})", flush=True)
+            for config in args.configs.split(","):
+                ef_search, overfetch = (int(part) for part in config.split("x"))
+                got = bench_pgvector(ef_search, overfetch, queries, filters, truth, k)
+                label = f"pgvector ef_search={ef_search} fetch={overfetch * k} @ {n:,}, {phase}"
+                rows.append((label, got["recall_plain"], got["recall_filtered"], got["plain"], got["filtered"]))
+                print(f"{label}: exact fallbacks {got['fallbacks']}, short results {got['short']}", flush=True)
+        print("timing done", flush=True)
     finally:
         server.cleanup()
 

@@ -108,6 +108,9 @@ VECTOR_DIM = env.int("VECTOR_DIM", default=384)
 VECTOR_HNSW_EF_SEARCH = env.int("VECTOR_HNSW_EF_SEARCH", default=200)
 # pgvector fetches k * this many rows and keeps the best k (filtered scans come in relaxed order).
 VECTOR_SEARCH_OVERFETCH = env.int("VECTOR_SEARCH_OVERFETCH", default=2)
+# Categories with at least this many active vectors get their own HNSW index (`vectors_check --repair`),
+# so a category-filtered search scans a small index instead of filtering the shared one.
+VECTOR_CATEGORY_INDEX_MIN_ROWS = env.int("VECTOR_CATEGORY_INDEX_MIN_ROWS", default=10_000)
 # The memory backend re-checks the stored embeddings' version at most this often (seconds).
 VECTOR_MEMORY_CHECK_SECONDS = env.float("VECTOR_MEMORY_CHECK_SECONDS", default=10.0)
 if VECTOR_BACKEND == "pgvector":

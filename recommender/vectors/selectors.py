@@ -5,11 +5,13 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db import connections
 
 from catalog.models import Item
 from recommender.models import ItemEmbedding
-from recommender.vectors.backends import get_backend
+from recommender.vectors.backends import category_indexes, get_backend
 from recommender.vectors.models import ItemVector
+from recommender.vectors.router import VECTORS_DB
 
 DRIFT_CHUNK = 10_000  # rows per side and round trip
 
@@ -111,3 +113,35 @@ def _compare(drift: Drift, embeddings, vectors, in_chunk: dict) -> None:
         elif is_active != want_active:
             drift.wrong_active.append(key)
     drift.missing.extend(sorted(expected))
+
+
+@dataclass
+class CategoryIndexDrift:
+    """Per-category HNSW indexes that should exist, need rebuilding, or serve no row any more."""
+
+    missing: dict = field(default_factory=dict)  # category id -> active rows (>= VECTOR_CATEGORY_INDEX_MIN_ROWS)
+    invalid: list = field(default_factory=list)  # left behind by a failed concurrent build
+    unused: list = field(default_factory=list)  # no active row in the category
+
+    def counts(self) -> dict[str, int]:
+        return {f"category_index_{name}": len(getattr(self, name)) for name in ("missing", "invalid", "unused")}
+
+
+def vectors_category_counts() -> dict[int, int]:
+    """{category id: active vectors in it} over every model (one pass over the table)."""
+    with connections[VECTORS_DB].cursor() as cursor:
+        cursor.execute(
+            f"SELECT c, count(*) FROM {ItemVector._meta.db_table}, unnest(category_ids) AS c WHERE is_active GROUP BY c"
+        )
+        return dict(cursor.fetchall())
+
+
+def vectors_category_index_drift(*, min_rows: int | None = None) -> CategoryIndexDrift:
+    """Which categories lack (or no longer need) their own index; min_rows defaults to the setting."""
+    min_rows = settings.VECTOR_CATEGORY_INDEX_MIN_ROWS if min_rows is None else min_rows
+    counts, indexes = vectors_category_counts(), category_indexes()
+    return CategoryIndexDrift(
+        missing={c: n for c, n in sorted(counts.items()) if n >= min_rows and c not in indexes},
+        invalid=sorted(c for c, valid in indexes.items() if not valid),
+        unused=sorted(c for c, valid in indexes.items() if valid and not counts.get(c)),
+    )

@@ -7,13 +7,15 @@ from functools import partial
 
 import numpy as np
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
+from pgvector.django import HnswIndex
 
 from catalog.models import Item
 from recommender.models import ItemEmbedding
-from recommender.vectors.backends import MemoryBackend, VectorRow, get_backend
+from recommender.vectors.backends import MemoryBackend, PgvectorBackend, VectorRow, category_index_name, get_backend
 from recommender.vectors.models import ItemVector
 from recommender.vectors.router import VECTORS_DB
+from recommender.vectors.selectors import CategoryIndexDrift
 
 logger = logging.getLogger(__name__)
 
@@ -107,3 +109,32 @@ def _sync_chunk(backend, item_ids) -> dict[str, int]:
         for model_name, rows in changed.items():
             backend.upsert(model_name=model_name, rows=rows)
     return {"upserted": sum(map(len, changed.values())), "removed": len(extra_pks), "skipped": len(misfits)}
+
+
+def vectors_category_indexes_repair(*, drift: CategoryIndexDrift, maintenance_work_mem: str = "") -> dict[str, list]:
+    """Build the missing per-category HNSW indexes, rebuild invalid ones, drop unused ones.
+
+    Outside a transaction the DDL runs CONCURRENTLY, so searches and writes go on meanwhile; a build
+    that fails leaves an invalid index, which the next drift check reports and this rebuilds.
+    """
+    connection = connections[VECTORS_DB]
+    concurrently = "" if connection.in_atomic_block else "CONCURRENTLY "
+    table, hnsw = ItemVector._meta.db_table, next(i for i in ItemVector._meta.indexes if isinstance(i, HnswIndex))
+    with connection.cursor() as cursor:
+        if maintenance_work_mem:
+            cursor.execute("SELECT set_config('maintenance_work_mem', %s, false)", [maintenance_work_mem])
+        for category_id in drift.invalid + drift.unused:
+            cursor.execute(f'DROP INDEX {concurrently}IF EXISTS "{category_index_name(category_id)}"')
+        for category_id in drift.invalid + list(drift.missing):
+            # The predicate is written as the search writes its filter (`@> '{c}'`), so the planner matches them.
+            cursor.execute(
+                f'CREATE INDEX {concurrently}"{category_index_name(category_id)}" ON {table} '
+                f"USING hnsw (embedding vector_cosine_ops) WITH (m = {int(hnsw.m)}, "
+                f"ef_construction = {int(hnsw.ef_construction)}) "
+                f"WHERE category_ids @> '{{{int(category_id)}}}'::bigint[]"
+            )
+            logger.info("Built HNSW index %s", category_index_name(category_id))
+    backend = get_backend()
+    if isinstance(backend, PgvectorBackend):
+        backend.forget_indexed_categories()
+    return {"built": sorted(drift.invalid + list(drift.missing)), "dropped": sorted(drift.unused)}

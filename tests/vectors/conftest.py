@@ -8,6 +8,7 @@ session fails. With VECTOR_BACKEND=pgvector and VECTOR_DATABASE_URL set, that se
 
 import hashlib
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import environ
@@ -22,8 +23,11 @@ from recommender.models import ItemEmbedding
 from recommender.vectors import backends
 from recommender.vectors.localserver import local_server_start
 from recommender.vectors.services import vectors_sync_items
+from recommender.vectors.synthetic import SyntheticEmbeddings
 
 MODEL = "test-model"
+K = 20
+SYNTHETIC = SyntheticEmbeddings(seed=0)
 VECTORS_DATABASES = ["default", "vectors"]
 SERVER = {}
 
@@ -117,3 +121,45 @@ def make_catalog(vectors, *, categories=None, model_name: str = MODEL, prefix: s
             batch_size=1000,
         )
     return ids
+
+
+def build_catalog(n: int, *, rare_every: int):
+    """n synthetic items in one or two of C00..C19, and every `rare_every`-th also in "Rare"."""
+    vectors, primary, second = SYNTHETIC.sample(n, seed=1)
+    names = [
+        [f"C{primary[i]:02d}"]
+        + ([f"C{second[i]:02d}"] if second[i] >= 0 else [])
+        + (["Rare"] if i % rare_every == 0 else [])
+        for i in range(n)
+    ]
+    ids = make_catalog(vectors, categories=names)
+    assert vectors_sync_items(item_ids=ids).upserted == n
+    with connections["vectors"].cursor() as cursor:
+        cursor.execute("ANALYZE vectors_itemvector")  # as autovacuum would, so the planner knows the table
+    category = dict(Category.objects.values_list("name", "id"))
+    member = {name: np.array([name in item_names for item_names in names]) for name in category}
+    return np.array(ids), vectors, category, member
+
+
+def exact(ids, vectors, query, k, allowed=None) -> list[int]:
+    order = np.argsort(-(vectors @ (query / np.linalg.norm(query))), kind="stable")
+    return [int(ids[i]) for i in order if allowed is None or allowed[i]][:k]
+
+
+def item_ids(hits) -> list[int]:
+    return [item_id for item_id, _ in hits]
+
+
+def recall(got, want) -> float:
+    return len(set(got) & set(want)) / len(want)
+
+
+@contextmanager
+def planner_forced_to_hnsw(**settings):
+    """Make PostgreSQL take the HNSW index even where it would rather scan the (small) filtered set."""
+    with connections["vectors"].cursor() as cursor:
+        cursor.execute("SET enable_sort = off")  # only the HNSW index returns rows in distance order
+        for name, value in settings.items():
+            cursor.execute(f"SET hnsw.{name} = {int(value)}")
+        yield
+        cursor.execute("RESET enable_sort; RESET hnsw.max_scan_tuples")

@@ -3,66 +3,28 @@
 The vectors come from recommender.vectors.synthetic (clustered like real sentence embeddings).
 """
 
-from contextlib import contextmanager
-
 import numpy as np
 import pytest
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
-from catalog.models import Category
 from recommender.vectors.backends import MemoryBackend, VectorRow
 from recommender.vectors.models import ItemVector
-from recommender.vectors.services import vectors_sync_items
-from recommender.vectors.synthetic import SyntheticEmbeddings
-from tests.vectors.conftest import MODEL, VECTORS_DATABASES, make_catalog, unit_rows
+from tests.vectors.conftest import (
+    MODEL,
+    SYNTHETIC,
+    VECTORS_DATABASES,
+    K,
+    build_catalog,
+    exact,
+    item_ids,
+    make_catalog,
+    planner_forced_to_hnsw,
+    recall,
+    unit_rows,
+)
 
 pytestmark = pytest.mark.django_db(databases=VECTORS_DATABASES)
-
-K = 20
-SYNTHETIC = SyntheticEmbeddings(seed=0)
-
-
-def build_catalog(n: int, *, rare_every: int):
-    """n synthetic items in one or two of C00..C19, and every `rare_every`-th also in "Rare"."""
-    vectors, primary, second = SYNTHETIC.sample(n, seed=1)
-    names = [
-        [f"C{primary[i]:02d}"]
-        + ([f"C{second[i]:02d}"] if second[i] >= 0 else [])
-        + (["Rare"] if i % rare_every == 0 else [])
-        for i in range(n)
-    ]
-    ids = make_catalog(vectors, categories=names)
-    assert vectors_sync_items(item_ids=ids).upserted == n
-    with connections["vectors"].cursor() as cursor:
-        cursor.execute("ANALYZE vectors_itemvector")  # as autovacuum would, so the planner knows the table
-    category = dict(Category.objects.values_list("name", "id"))
-    member = {name: np.array([name in item_names for item_names in names]) for name in category}
-    return np.array(ids), vectors, category, member
-
-
-def exact(ids, vectors, query, k, allowed=None) -> list[int]:
-    order = np.argsort(-(vectors @ (query / np.linalg.norm(query))), kind="stable")
-    return [int(ids[i]) for i in order if allowed is None or allowed[i]][:k]
-
-
-def item_ids(hits) -> list[int]:
-    return [item_id for item_id, _ in hits]
-
-
-def recall(got, want) -> float:
-    return len(set(got) & set(want)) / len(want)
-
-
-@contextmanager
-def planner_forced_to_hnsw(**settings):
-    """Make PostgreSQL take the HNSW index even where it would rather scan the (small) filtered set."""
-    with connections["vectors"].cursor() as cursor:
-        cursor.execute("SET enable_sort = off")  # only the HNSW index returns rows in distance order
-        for name, value in settings.items():
-            cursor.execute(f"SET hnsw.{name} = {int(value)}")
-        yield
-        cursor.execute("RESET enable_sort; RESET hnsw.max_scan_tuples")
 
 
 def test_both_backends_agree_with_exact_search(pgvector):
