@@ -61,22 +61,26 @@ class Dataset:
     items: dict = field(default_factory=dict)  # external_id -> ItemRecord
     users: dict = field(default_factory=dict)  # external_id -> UserRecord
     interactions: list = field(default_factory=list)
+    _folded: dict = field(default_factory=lambda: {"item": {}, "user": {}}, repr=False)
 
     def add_item(self, record: ItemRecord) -> None:
         """Add an item record, refusing a second definition of the same id."""
-        _add_unique(self.items, record, "item")
+        _add_unique(self.items, self._folded["item"], record, "item")
 
     def add_user(self, record: UserRecord) -> None:
         """Add a user record, refusing a second definition of the same id."""
-        _add_unique(self.users, record, "user")
+        _add_unique(self.users, self._folded["user"], record, "user")
 
 
-def _add_unique(records: dict, record, noun: str) -> None:
-    first = records.get(record.external_id)
+def _add_unique(records: dict, folded: dict, record, noun: str) -> None:
+    # Compared ignoring case: MySQL's collation would make 'A1' and 'a1' one row (an IntegrityError
+    # mid-import), so they are refused here, with both lines, on every database.
+    first = folded.get(record.external_id.casefold())
     if first is not None:
-        problem = f"duplicate {noun} id '{record.external_id}' (first on line {first.line})"
+        spelled = "" if first.external_id == record.external_id else f" as '{first.external_id}'; ids ignore case"
+        problem = f"duplicate {noun} id '{record.external_id}' (first on line {first.line}{spelled})"
         raise DatasetError(record.file, record.line, problem)
-    records[record.external_id] = record
+    records[record.external_id] = folded[record.external_id.casefold()] = record
 
 
 def parse_id(raw, *, file: str, line: int, noun: str) -> str:

@@ -95,6 +95,16 @@ BAD = [
     ("items.csv", "sku-4,,,Drama,1995,,\n", "items.csv, line 6: empty title"),
     ("items.csv", "sku-3,Nixon,,Drama,1995,,\n", "items.csv, line 6: duplicate item id 'sku-3' (first on line 5)"),
     (
+        "items.csv",
+        "SKU-3,Nixon,,Drama,1995,,\n",
+        "items.csv, line 6: duplicate item id 'SKU-3' (first on line 5 as 'sku-3'; ids ignore case)",
+    ),
+    (
+        "users.jsonl",
+        '{"external_id": "C-3"}\n',
+        "users.jsonl, line 5: duplicate user id 'C-3' (first on line 4 as 'c-3'; ids ignore case)",
+    ),
+    (
         "users.jsonl",
         '{"external_id": "c-3", "gender": "x"}\n',
         "users.jsonl, line 5: bad gender 'x' (expected M, F or O)",
