@@ -57,6 +57,9 @@ def parse_args():
     parser.add_argument("--workers", type=int, default=2, help="max_parallel_maintenance_workers for the build")
     parser.add_argument("--shared-buffers", default="2GB")
     parser.add_argument(
+        "--category-maintenance-work-mem", default="1GB", help="for the per-category builds (vectors_check's default)"
+    )
+    parser.add_argument(
         "--category-index-min-rows", type=int, default=None, help="default: VECTOR_CATEGORY_INDEX_MIN_ROWS (10000)"
     )
     parser.add_argument("--pgdata", default="", help="server directory (default: a temporary one, deleted)")
@@ -178,6 +181,7 @@ def plans(query, category) -> dict[str, str]:
     found = {}
     for name, category_ids in (("plain", None), ("filtered", [category])):
         get_backend().forget_indexed_categories()
+        connections["vectors"].queries_log.clear()  # a full log (9,000 queries) would capture nothing
         with CaptureQueriesContext(connections["vectors"]) as captured:
             get_backend().search(query=query, k=20, model_name=MODEL, category_ids=category_ids)
         sql = next(q["sql"] for q in captured if "ORDER BY" in q["sql"])
@@ -204,7 +208,9 @@ def build_category_indexes(args) -> dict:
 
     started = time.perf_counter()
     drift = vectors_category_index_drift(min_rows=args.category_index_min_rows)
-    built = vectors_category_indexes_repair(drift=drift, maintenance_work_mem=args.maintenance_work_mem)["built"]
+    built = vectors_category_indexes_repair(drift=drift, maintenance_work_mem=args.category_maintenance_work_mem)[
+        "built"
+    ]
     seconds = time.perf_counter() - started
     with connections["vectors"].cursor() as cursor:
         cursor.execute("ANALYZE vectors_itemvector")
@@ -267,6 +273,7 @@ def main():
     for size in sizes:
         index, results, figures = bench_memory(size, ids, vectors, pairs, queries, filters, k)
         rows.append((f"memory (exact) @ {size:,}", 1.0, 1.0, figures["plain"], figures["filtered"]))
+        print(table_row(*rows[-1]), flush=True)
         print(f"memory @ {size:,}: build {figures['build_s']:.2f}s, {figures['memory_mb']:.0f} MiB", flush=True)
         if size == n:
             truth, vectors = results, index.vectors  # unit rows in id order: what pgvector gets
@@ -304,17 +311,20 @@ def main():
                 label = f"pgvector ef_search={ef_search} fetch={overfetch * k} @ {n:,}, {phase}"
                 rows.append((label, got["recall_plain"], got["recall_filtered"], got["plain"], got["filtered"]))
                 print(f"{label}: exact fallbacks {got['fallbacks']}, short results {got['short']}", flush=True)
+                print(table_row(*rows[-1]), flush=True)
         print("timing done", flush=True)
     finally:
         server.cleanup()
 
     print(f"\n| backend | recall@{k} | recall@{k} filtered | p50 / p95 ms | p50 / p95 ms filtered |")
     print("|---|---|---|---|---|")
-    for label, recall_plain, recall_filtered, plain, filtered in rows:
-        (p50, p95), (f50, f95) = ms_percentiles(plain), ms_percentiles(filtered)
-        print(
-            f"| {label} | {recall_plain:.3f} | {recall_filtered:.3f} | {p50:.1f} / {p95:.1f} | {f50:.1f} / {f95:.1f} |"
-        )
+    for row in rows:
+        print(table_row(*row))
+
+
+def table_row(label, recall_plain, recall_filtered, plain, filtered) -> str:
+    (p50, p95), (f50, f95) = ms_percentiles(plain), ms_percentiles(filtered)
+    return f"| {label} | {recall_plain:.3f} | {recall_filtered:.3f} | {p50:.1f} / {p95:.1f} | {f50:.1f} / {f95:.1f} |"
 
 
 if __name__ == "__main__":
