@@ -141,8 +141,14 @@ def query_vector(*, state: ServingState, signals: UserSignals) -> np.ndarray | N
     return query / norm if norm > 0 else None
 
 
-def new_item_candidates(*, state: ServingState, signals: UserSignals, seen_ids, only_item_ids) -> np.ndarray:
-    """Which columns after the model's own may be scored: all, or those the vector backend retrieves."""
+def new_item_candidates(
+    *, state: ServingState, signals: UserSignals, seen_ids, only_item_ids, category_ids=None
+) -> np.ndarray:
+    """Which columns after the model's own may be scored: all, or those the vector backend retrieves.
+
+    category_ids: a feed filtered to these categories retrieves within them (the backend filters
+    before its top-N, so the new items of a small category are not crowded out by other ones).
+    """
     n_new = len(state.item_pks) - state.scorer.n_items
     keep = np.ones(len(state.item_pks), dtype=bool)
     if n_new <= NEW_ITEM_CANDIDATES:
@@ -152,15 +158,24 @@ def new_item_candidates(*, state: ServingState, signals: UserSignals, seen_ids, 
     if query is None:
         return keep
     hits = vectors_search(
-        query=query, k=NEW_ITEM_CANDIDATES + len(seen_ids), model_name=state.scorer.model_name, exclude_ids=seen_ids
+        query=query,
+        k=NEW_ITEM_CANDIDATES + len(seen_ids),
+        model_name=state.scorer.model_name,
+        exclude_ids=seen_ids,
+        category_ids=category_ids,
     )
     ids = {item_id for item_id, _ in hits if only_item_ids is None or item_id in only_item_ids}
     keep[state.scorer.n_items :] = np.isin(state.item_pks[state.scorer.n_items :], list(ids))
     return keep
 
 
-def rank_feed(*, state: ServingState, user, k: int, only_item_ids=None, exclude_seen: bool = True) -> list[Ranked]:
-    """The user's top-k active items, unseen ones only by default (and only `only_item_ids` when given)."""
+def rank_feed(
+    *, state: ServingState, user, k: int, only_item_ids=None, category_ids=None, exclude_seen: bool = True
+) -> list[Ranked]:
+    """The user's top-k active items, unseen ones only by default (and only `only_item_ids` when given).
+
+    category_ids: the categories `only_item_ids` was drawn from, if any (passed on to the vector backend).
+    """
     signals = user_signals(state=state, user=user)
     allowed = state.active.copy()
     if exclude_seen:
@@ -172,6 +187,7 @@ def rank_feed(*, state: ServingState, user, k: int, only_item_ids=None, exclude_
         signals=signals,
         seen_ids=signals.seen_ids if exclude_seen else set(),
         only_item_ids=None if only_item_ids is None else set(only_item_ids),
+        category_ids=category_ids,
     )
     scores = np.where(allowed, feed_scores(state=state, signals=signals, allowed=allowed), -np.inf)
     columns = top_k(scores, k)[0]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count
 
-from catalog.models import Interaction, Item
+from catalog.models import Category, Interaction, Item
 from recommender import fallbacks, ranking
 from recommender.embeddings.selectors import user_texts, user_vector
 from recommender.serving import serving_state
@@ -68,10 +68,11 @@ def recommendations_for_user(*, user, k: int = 20, category: str | None = None) 
     state = serving_state()
     if state is not None:
         ensure_profile_vector(user=user)
-        in_category = None
+        in_category = category_ids = None
         if category:
-            in_category = set(Item.objects.filter(categories__slug=category).values_list("id", flat=True))
-        ranked = ranking.rank_feed(state=state, user=user, k=k, only_item_ids=in_category)
+            category_ids = list(Category.objects.filter(slug=category).values_list("id", flat=True))
+            in_category = set(Item.objects.filter(categories__in=category_ids).values_list("id", flat=True))
+        ranked = ranking.rank_feed(state=state, user=user, k=k, only_item_ids=in_category, category_ids=category_ids)
     else:
         ranked = _interest_first(user=user, k=k, category=category, seen=seen)
     return _materialise(_pad(ranked, user=user, k=k, category=category, seen=seen))
