@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from recommender.ml.data import UserFeatures
+from recommender.ml.data import RecData, UserFeatures
 
 
 def ease_weights(matrix: sp.spmatrix, lam: float) -> np.ndarray:
@@ -55,6 +55,29 @@ def content_popularity(content: np.ndarray, counts: np.ndarray, known: np.ndarra
     """Ridge weights w so that content @ w predicts an item's number of positives."""
     f = content[known].astype(np.float64)
     return np.linalg.solve(f.T @ f + lam * np.eye(f.shape[1]), f.T @ counts[known]).astype(np.float32)
+
+
+def liked_later_weights(data: RecData, smoothing: float) -> np.ndarray:
+    """S [n_items, n_items]: how often a user who saw item i liked item j LATER (by timestamp).
+
+    Smoothed toward item j's positive rate: S_ij = (C_ij + a p_j) / (n_i + a), where C_ij counts the
+    users who saw i and then liked j and n_i the users who saw i. The direction matters for new users:
+    their first interactions predict what they go on to like (sign-up sessions rate items in batches).
+    """
+    order = np.lexsort((np.arange(len(data.user_idx)), data.timestamp, data.user_idx))
+    users, items, liked = data.user_idx[order], data.item_idx[order], data.positive[order]
+    bounds = np.searchsorted(users, np.arange(data.n_users + 1))
+    counts = np.zeros((data.n_items, data.n_items))
+    for start, end in zip(bounds[:-1], bounds[1:], strict=True):
+        if end - start < 2:
+            continue
+        seen_items, rank = items[start:end], np.arange(end - start)
+        later = rank[:, None] < rank[liked[start:end]][None, :]
+        counts[np.ix_(seen_items, seen_items[liked[start:end]])] += later
+    n_users = max(len(np.unique(data.user_idx)), 1)
+    prior = (np.bincount(data.item_idx[data.positive], minlength=data.n_items) + 1.0) / (n_users + 2.0)
+    n_seen = np.bincount(data.item_idx, minlength=data.n_items).astype(np.float64)
+    return ((counts + smoothing * prior[None, :]) / (n_seen[:, None] + smoothing)).astype(np.float32)
 
 
 @dataclass

@@ -14,21 +14,23 @@ from recommender.ml.components import (
     content_map,
     content_popularity,
     ease_weights,
+    liked_later_weights,
     seen_to_liked_weights,
 )
 from recommender.ml.data import ItemFeatures, RecData, ScoreContext
 from recommender.ml.features import histories_matrix, item_content, liked_histories, user_profile, year_edges
 from recommender.ml.neural import NeuralConfig, NeuralTrainer, TwoTower, pick_device
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 PARTS = {
     "warm": ("ease", "ease_seen", "neural", "kernel", "pop", "cmap"),
     "item_cold": ("neural_content", "cmap", "cpop"),
     "user_cold": ("kernel", "demo", "pop", "neural"),
-    "few_shot": ("kernel", "demo", "ease", "ease_seen", "pop", "neural", "cmap"),
+    "few_shot": ("kernel", "demo", "ease", "ease_seen", "pop", "neural", "cmap", "seq"),
 }
 EASE_LAMBDAS = (100.0, 200.0, 300.0, 500.0, 800.0)
 SEEN_LAMBDAS = (300.0, 600.0, 1000.0)
+SEQ_SMOOTHING = 2.0
 CMAP_GRID = ((300.0, 10.0), (1000.0, 3.0), (1000.0, 10.0), (1000.0, 30.0), (3000.0, 10.0))
 _DEMOGRAPHICS = dict(
     age=(0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0), gender=(0.0, 0.5, 1.0, 1.5, 2.0), occupation=(0.0, 0.5, 1.0, 1.5, 2.0)
@@ -86,6 +88,7 @@ class Parts:
         self.ease_seen = seen_to_liked_weights(seen, positives, self.seen_lambda).astype(np.float32)
         self.cmap_weights = content_map(positives, self.content, self.known, *self.cmap_params)
         self.cpop_weights = content_popularity(self.content, self.counts, self.known, 10.0)
+        self.seq = liked_later_weights(data, SEQ_SMOOTHING)
         train_users = np.unique(data.user_idx)
         self.kernel = UserKernel().fit(
             users=train_users,
@@ -247,6 +250,8 @@ class Parts:
             out["ease_seen"] = np.asarray(
                 histories_matrix(context.histories, self.n_items) @ self.ease_seen, dtype=np.float64
             )
+        if "seq" in names:
+            out["seq"] = np.asarray(histories_matrix(context.histories, self.n_items) @ self.seq, dtype=np.float64)
         if "cmap" in names:
             out["cmap"] = np.asarray(liked @ self.cmap_weights) @ self.content.T
         if "pop" in names:

@@ -5,6 +5,7 @@ It blends, per request regime, parts that are all trained on the training data o
 - `neural_content`: the same network with item ids dropped (how a new item is scored);
 - `ease`: EASE item-item weights on the liked history (fold-in for any user);
 - `ease_seen`: ridge item-item weights from everything seen (low ratings too) to what is liked;
+- `seq`: how often users who saw an item went on to like each other item later (few-shot);
 - `cmap`: a linear map from the liked history to content space, so any item with content scores;
 - `kernel`: a kernel over training users (demographics + shared history);
 - `demo`: smoothed popularity within the user's demographic groups;
@@ -167,6 +168,7 @@ class HybridScorer(Parts):
             "content": self.content,
             "ease": self.ease,
             "ease_seen": self.ease_seen,
+            "seq": self.seq,
             "cmap_weights": self.cmap_weights,
             "cpop_weights": self.cpop_weights,
             "k_users": k.users,
@@ -226,7 +228,7 @@ class HybridScorer(Parts):
         self.kernel_params = {r: KernelParams(**p) for r, p in meta["kernel_params"].items()}
         self.item_map = IdMap.from_dict(meta["item_map"]) if meta["item_map"] else None
         self.user_map = IdMap.from_dict(meta["user_map"]) if meta["user_map"] else None
-        for key in ("known", "counts", "edges", "content", "ease", "ease_seen", "cmap_weights", "cpop_weights"):
+        for key in ("known", "counts", "edges", "content", "ease", "ease_seen", "seq", "cmap_weights", "cpop_weights"):
             setattr(self, key, arrays[key])
         mats = {
             name: sp.csr_matrix(
