@@ -203,14 +203,13 @@ def build_category_indexes(args) -> dict:
     from django.db import connections
 
     from recommender.vectors.backends import category_index_name
-    from recommender.vectors.selectors import vectors_category_index_drift
     from recommender.vectors.services import vectors_category_indexes_repair
 
     started = time.perf_counter()
-    drift = vectors_category_index_drift(min_rows=args.category_index_min_rows)
-    built = vectors_category_indexes_repair(drift=drift, maintenance_work_mem=args.category_maintenance_work_mem)[
-        "built"
-    ]
+    done = vectors_category_indexes_repair(
+        min_rows=args.category_index_min_rows, maintenance_work_mem=args.category_maintenance_work_mem
+    )
+    built = done["built"]
     seconds = time.perf_counter() - started
     with connections["vectors"].cursor() as cursor:
         cursor.execute("ANALYZE vectors_itemvector")
@@ -219,7 +218,7 @@ def build_category_indexes(args) -> dict:
             [[category_index_name(c) for c in built]],
         )
         (size,) = cursor.fetchone()
-    return {"indexes": len(built), "rows": sum(drift.missing.values()), "seconds": seconds, "mb": (size or 0) / 2**20}
+    return {"indexes": len(built), "rows": done["rows"], "seconds": seconds, "mb": (size or 0) / 2**20}
 
 
 def bench_pgvector(ef_search, overfetch, queries, filters, truth, k) -> dict:

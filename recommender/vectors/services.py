@@ -15,11 +15,12 @@ from recommender.models import ItemEmbedding
 from recommender.vectors.backends import MemoryBackend, PgvectorBackend, VectorRow, category_index_name, get_backend
 from recommender.vectors.models import ItemVector
 from recommender.vectors.router import VECTORS_DB
-from recommender.vectors.selectors import CategoryIndexDrift
+from recommender.vectors.selectors import vectors_category_index_drift
 
 logger = logging.getLogger(__name__)
 
 SYNC_CHUNK = 500
+REPAIR_LOCK = 7_263_041_115  # pg advisory lock key: one category-index repair at a time
 
 
 @dataclass(frozen=True)
@@ -111,30 +112,47 @@ def _sync_chunk(backend, item_ids) -> dict[str, int]:
     return {"upserted": sum(map(len, changed.values())), "removed": len(extra_pks), "skipped": len(misfits)}
 
 
-def vectors_category_indexes_repair(*, drift: CategoryIndexDrift, maintenance_work_mem: str = "") -> dict[str, list]:
+class RepairBusy(RuntimeError):
+    """Another process is repairing the category indexes right now."""
+
+
+def vectors_category_indexes_repair(*, min_rows: int | None = None, maintenance_work_mem: str = "") -> dict[str, list]:
     """Build the missing per-category HNSW indexes, rebuild invalid ones, drop unused ones.
 
     Outside a transaction the DDL runs CONCURRENTLY, so searches and writes go on meanwhile; a build
-    that fails leaves an invalid index, which the next drift check reports and this rebuilds.
+    that fails leaves an invalid index, which the next drift check reports and this rebuilds. One
+    repair at a time (a PostgreSQL advisory lock; RepairBusy otherwise), and the drift is read under
+    that lock, so an index another repair is still building is never taken for a failed one.
     """
     connection = connections[VECTORS_DB]
     concurrently = "" if connection.in_atomic_block else "CONCURRENTLY "
     table, hnsw = ItemVector._meta.db_table, next(i for i in ItemVector._meta.indexes if isinstance(i, HnswIndex))
     with connection.cursor() as cursor:
-        if maintenance_work_mem:
-            cursor.execute("SELECT set_config('maintenance_work_mem', %s, false)", [maintenance_work_mem])
-        for category_id in drift.invalid + drift.unused:
-            cursor.execute(f'DROP INDEX {concurrently}IF EXISTS "{category_index_name(category_id)}"')
-        for category_id in drift.invalid + list(drift.missing):
-            # The predicate is written as the search writes its filter (`@> '{c}'`), so the planner matches them.
-            cursor.execute(
-                f'CREATE INDEX {concurrently}"{category_index_name(category_id)}" ON {table} '
-                f"USING hnsw (embedding vector_cosine_ops) WITH (m = {int(hnsw.m)}, "
-                f"ef_construction = {int(hnsw.ef_construction)}) "
-                f"WHERE category_ids @> '{{{int(category_id)}}}'::bigint[]"
-            )
-            logger.info("Built HNSW index %s", category_index_name(category_id))
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [REPAIR_LOCK])
+        if not cursor.fetchone()[0]:
+            raise RepairBusy("another vectors_check --repair is building category indexes; try again later")
+        try:
+            drift = vectors_category_index_drift(min_rows=min_rows)
+            if maintenance_work_mem:
+                cursor.execute("SELECT set_config('maintenance_work_mem', %s, false)", [maintenance_work_mem])
+            for category_id in drift.invalid + drift.unused:
+                cursor.execute(f'DROP INDEX {concurrently}IF EXISTS "{category_index_name(category_id)}"')
+            for category_id in drift.invalid + list(drift.missing):
+                # The predicate is written as the search writes its filter (`@> '{c}'`), so the planner matches.
+                cursor.execute(
+                    f'CREATE INDEX {concurrently}"{category_index_name(category_id)}" ON {table} '
+                    f"USING hnsw (embedding vector_cosine_ops) WITH (m = {int(hnsw.m)}, "
+                    f"ef_construction = {int(hnsw.ef_construction)}) "
+                    f"WHERE category_ids @> '{{{int(category_id)}}}'::bigint[]"
+                )
+                logger.info("Built HNSW index %s", category_index_name(category_id))
+        finally:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [REPAIR_LOCK])
     backend = get_backend()
     if isinstance(backend, PgvectorBackend):
         backend.forget_indexed_categories()
-    return {"built": sorted(drift.invalid + list(drift.missing)), "dropped": sorted(drift.unused)}
+    return {
+        "built": sorted(drift.invalid + list(drift.missing)),
+        "dropped": sorted(drift.unused),
+        "rows": sum(drift.missing.values()),
+    }

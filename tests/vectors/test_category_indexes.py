@@ -3,8 +3,9 @@
 from io import StringIO
 
 import numpy as np
+import psycopg
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
@@ -12,6 +13,7 @@ from catalog.models import Item
 from recommender.vectors.backends import category_indexes
 from recommender.vectors.models import ItemVector
 from recommender.vectors.selectors import vectors_category_counts, vectors_category_index_drift
+from recommender.vectors.services import REPAIR_LOCK
 from tests.vectors.conftest import (
     MODEL,
     SYNTHETIC,
@@ -117,3 +119,14 @@ def test_emptied_categories_lose_their_index_and_invalid_ones_are_rebuilt(catalo
 
     assert vectors_check("--repair") == f"category indexes built for {broken}; dropped for {emptied}"
     assert category_indexes() == dict.fromkeys(sorted([broken, *others]), True)
+
+
+def test_a_second_repair_at_the_same_time_is_refused_and_builds_nothing(catalog):
+    params = connections["vectors"].get_connection_params()
+    conninfo = {key: params[key] for key in ("dbname", "user", "host", "port", "password") if params.get(key)}
+    with psycopg.connect(**conninfo, autocommit=True) as other:  # another process, mid-repair
+        other.execute("SELECT pg_advisory_lock(%s)", [REPAIR_LOCK])
+        with pytest.raises(CommandError, match="^another vectors_check --repair is building category indexes"):
+            call_command("vectors_check", "--repair", stdout=StringIO())
+        assert category_indexes() == {}
+    assert vectors_check("--repair").startswith("category indexes built for ")

@@ -1,10 +1,10 @@
 """Report (and with --repair, mend) drift between ItemEmbedding/Item and the pgvector index."""
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from recommender.vectors.selectors import vectors_category_index_drift, vectors_drift
-from recommender.vectors.services import vectors_category_indexes_repair, vectors_sync_items
+from recommender.vectors.services import RepairBusy, vectors_category_indexes_repair, vectors_sync_items
 
 
 class Command(BaseCommand):
@@ -40,7 +40,10 @@ class Command(BaseCommand):
             + f" (categories of {settings.VECTOR_CATEGORY_INDEX_MIN_ROWS}+ active vectors get their own index)"
         )
         if repair and indexes.counts() != dict.fromkeys(indexes.counts(), 0):
-            done = vectors_category_indexes_repair(drift=indexes, maintenance_work_mem=maintenance_work_mem)
+            try:
+                done = vectors_category_indexes_repair(maintenance_work_mem=maintenance_work_mem)
+            except RepairBusy as busy:
+                raise CommandError(str(busy)) from busy
             self.stdout.write(f"category indexes built for {_ids(done['built'])}; dropped for {_ids(done['dropped'])}")
 
 
