@@ -188,8 +188,6 @@ class PgvectorBackend:
         exclude_ids = list(exclude_ids)
         if exclude_ids:
             matching = matching.exclude(item_id__in=exclude_ids)
-        if category_ids is not None:
-            matching = matching.filter(category_ids__overlap=list(category_ids))
         if category_ids is None:
             scans = [matching]
         else:
