@@ -104,7 +104,7 @@ VECTOR_DATABASE_URL = env.str("VECTOR_DATABASE_URL", default="")
 # The pgvector column's dimension (all-MiniLM-L6-v2: 384). Another value needs a new migration.
 VECTOR_DIM = env.int("VECTOR_DIM", default=384)
 # HNSW candidate list per search (pgvector's hnsw.ef_search): higher is slower and more exact.
-# At 1M vectors: 100 gives recall@20 0.93, 150 gives 0.96, 200 gives 0.97 (bench/vectors.py, README).
+# At 1M vectors: 100 gives recall@20 0.93-0.95, 150 gives 0.96-0.97, 200 gives 0.97-0.98 (bench/vectors.py, README).
 VECTOR_HNSW_EF_SEARCH = env.int("VECTOR_HNSW_EF_SEARCH", default=200)
 # pgvector fetches k * this many rows and keeps the best k (filtered scans come in relaxed order).
 VECTOR_SEARCH_OVERFETCH = env.int("VECTOR_SEARCH_OVERFETCH", default=2)
