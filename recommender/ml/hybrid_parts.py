@@ -237,6 +237,7 @@ class Parts:
     def _raw_parts(self, names, context: ScoreContext, users, regime: str = "warm") -> dict[str, np.ndarray]:
         n = len(context.histories)
         liked = histories_matrix(liked_histories(context.histories, context.history_positive), self.n_items)
+        seen = histories_matrix(context.histories, self.n_items)
         out = {}
         if "neural" in names or "neural_content" in names:
             user = self._neural_user_vectors(context, users)
@@ -247,11 +248,9 @@ class Parts:
         if "ease" in names:
             out["ease"] = np.asarray(liked @ self.ease, dtype=np.float64)
         if "ease_seen" in names:
-            out["ease_seen"] = np.asarray(
-                histories_matrix(context.histories, self.n_items) @ self.ease_seen, dtype=np.float64
-            )
+            out["ease_seen"] = np.asarray(seen @ self.ease_seen, dtype=np.float64)
         if "seq" in names:
-            out["seq"] = np.asarray(histories_matrix(context.histories, self.n_items) @ self.seq, dtype=np.float64)
+            out["seq"] = np.asarray(seen @ self.seq, dtype=np.float64)
         if "cmap" in names:
             out["cmap"] = np.asarray(liked @ self.cmap_weights) @ self.content.T
         if "pop" in names:
@@ -261,7 +260,6 @@ class Parts:
         if "demo" in names:
             out["demo"] = self.demo.score_features(context.features)
         if "kernel" in names:
-            seen = histories_matrix(context.histories, self.n_items)
             self_index = np.asarray(users) if context.known_users else None
             out["kernel"] = self.kernel.score(context.features, liked, seen, self.kernel_params[regime], self_index)
         return out

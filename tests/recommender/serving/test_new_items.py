@@ -16,18 +16,9 @@ def _new_item(world, slug: str, category: str, seed: int) -> Item:
     return item
 
 
-def test_a_new_item_with_only_text_reaches_users_who_liked_similar_items(world):
-    fan = next(u for u in world.users if world.favourite[u.pk] == "Space")
-    fresh = _new_item(world, "space-new", "Space", seed=1)
-    assert not Interaction.objects.filter(item=fresh).exists()
-    recs = selectors.recommendations_for_user(user=fan, k=10)
-    assert fresh.pk in [r.item.pk for r in recs]
-
-
-def test_past_the_exhaustive_limit_new_items_come_from_the_vector_backend(world, monkeypatch):
-    fan = next(u for u in world.users if world.favourite[u.pk] == "Space")
-    space = _new_item(world, "space-late", "Space", seed=11)
-    romance = [_new_item(world, f"romance-late-{n}", "Romance", seed=20 + n) for n in range(2)]
+@pytest.fixture
+def backend_searches(monkeypatch) -> list[dict]:
+    """Past a one-item exhaustive limit, so new items come from the vector backend; its calls' arguments."""
     calls = []
     real_search = ranking.vectors_search
 
@@ -37,8 +28,23 @@ def test_past_the_exhaustive_limit_new_items_come_from_the_vector_backend(world,
 
     monkeypatch.setattr(ranking, "NEW_ITEM_CANDIDATES", 1)
     monkeypatch.setattr(ranking, "vectors_search", spy)
+    return calls
+
+
+def test_a_new_item_with_only_text_reaches_users_who_liked_similar_items(world):
+    fan = next(u for u in world.users if world.favourite[u.pk] == "Space")
+    fresh = _new_item(world, "space-new", "Space", seed=1)
+    assert not Interaction.objects.filter(item=fresh).exists()
+    recs = selectors.recommendations_for_user(user=fan, k=10)
+    assert fresh.pk in [r.item.pk for r in recs]
+
+
+def test_past_the_exhaustive_limit_new_items_come_from_the_vector_backend(world, backend_searches):
+    fan = next(u for u in world.users if world.favourite[u.pk] == "Space")
+    space = _new_item(world, "space-late", "Space", seed=11)
+    romance = [_new_item(world, f"romance-late-{n}", "Romance", seed=20 + n) for n in range(2)]
     feed = [r.item.pk for r in selectors.recommendations_for_user(user=fan, k=60)]
-    assert len(calls) == 1 and calls[0]["k"] == 1 + len(calls[0]["exclude_ids"])
+    assert len(backend_searches) == 1 and backend_searches[0]["k"] == 1 + len(backend_searches[0]["exclude_ids"])
     assert space.pk in feed
     assert not {r.pk for r in romance} & set(feed)  # not retrieved, so not scored
 
@@ -51,22 +57,13 @@ def test_similar_items_of_a_new_item_are_its_text_neighbours(world):
     assert all({c.name for c in r.item.categories.all()} == {"Horror"} for r in similar)
 
 
-def test_a_category_feed_retrieves_new_items_within_that_category(world, monkeypatch):
+def test_a_category_feed_retrieves_new_items_within_that_category(world, backend_searches):
     fan = next(u for u in world.users if world.favourite[u.pk] == "Space")
     _new_item(world, "space-late", "Space", seed=11)
     romance = [_new_item(world, f"romance-late-{n}", "Romance", seed=20 + n) for n in range(2)]
-    calls = []
-    real_search = ranking.vectors_search
-
-    def spy(**kwargs):
-        calls.append(kwargs)
-        return real_search(**kwargs)
-
-    monkeypatch.setattr(ranking, "NEW_ITEM_CANDIDATES", 1)
-    monkeypatch.setattr(ranking, "vectors_search", spy)
     slug = Category.objects.get(name="Romance").slug
     recs = selectors.recommendations_for_user(user=fan, k=60, category=slug)
-    assert [call["category_ids"] for call in calls] == [[Category.objects.get(name="Romance").pk]]
+    assert [call["category_ids"] for call in backend_searches] == [[Category.objects.get(name="Romance").pk]]
     assert all(r.item.categories.filter(slug=slug).exists() for r in recs)
     # One new item was retrieved (a Romance one, not the Space item) and ranked by the model; any
     # other new item only comes in as padding from the fallbacks.
