@@ -99,11 +99,18 @@ def user_feature_rows(
     )
 
 
-def histories(*, user_ids, item_map: IdMap) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """For each user: (indices of every item they interacted with, of those they liked), by time."""
-    seen, liked = defaultdict(list), defaultdict(list)
+def histories(*, user_ids, item_map: IdMap) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
+    """For each user: indices of every item they interacted with, of those they liked, and when they started.
+
+    The third value holds, per user, the epoch seconds of their first interaction with any item
+    (NaN when they have none): the user kernel weighs training users who started about then.
+    """
+    seen, liked, first = defaultdict(list), defaultdict(list), {}
     rows = Interaction.objects.filter(user_id__in=[int(u) for u in user_ids]).order_by("timestamp", "id")
-    for user_id, item_id, kind, value in rows.values_list("user_id", "item_id", "kind", "value"):
+    for user_id, item_id, kind, value, timestamp in rows.values_list(
+        "user_id", "item_id", "kind", "value", "timestamp"
+    ):
+        first.setdefault(user_id, timestamp.timestamp())
         index = item_map.index_of([item_id], missing=-1)[0]
         if index < 0:
             continue  # an item the model has not seen: it adds nothing to the history
@@ -111,7 +118,11 @@ def histories(*, user_ids, item_map: IdMap) -> tuple[list[np.ndarray], list[np.n
         if is_positive(kind=kind, value=value):
             liked[user_id].append(index)
     as_array = lambda values: np.unique(np.asarray(values, dtype=np.int64))  # noqa: E731
-    return [as_array(seen[int(u)]) for u in user_ids], [as_array(liked[int(u)]) for u in user_ids]
+    return (
+        [as_array(seen[int(u)]) for u in user_ids],
+        [as_array(liked[int(u)]) for u in user_ids],
+        np.array([first.get(int(u), np.nan) for u in user_ids], dtype=np.float64),
+    )
 
 
 def build_recdata(*, model_name: str | None = None, positive_rating: float | None = None) -> RecData:

@@ -56,10 +56,14 @@ def user_signals(*, state: ServingState, user) -> UserSignals:
         occupations=list(scorer.occupation_names),
         model_name=scorer.model_name,
     )
-    (seen,), (liked,) = histories(user_ids=[user.pk], item_map=scorer.item_map)
+    (seen,), (liked,), first_time = histories(user_ids=[user.pk], item_map=scorer.item_map)
     known = str(user.pk) in scorer.user_map
     context = ScoreContext(
-        features=features, histories=[seen], history_positive=[np.isin(seen, liked)], known_users=known
+        features=features,
+        histories=[seen],
+        history_positive=[np.isin(seen, liked)],
+        known_users=known,
+        first_time=first_time,
     )
     profile = Profile.objects.filter(user=user).values("about", "age", "gender").first() or {}
     return UserSignals(

@@ -35,9 +35,18 @@ def inner_splits(data: RecData, *, seed: int, holdout: float = 0.2, n_revealed: 
     ic_rel = [data.item_idx[rows[u][on_cold[rows[u]]]] for u in ic_users]
     h = [hist(u) for u in ic_users]
     splits["item_cold"] = _finish(
-        "item_cold", train, ic_users, True, [x for x, _ in h], [p for _, p in h], [empty] * len(h), ic_rel, cold_items
+        "item_cold",
+        train,
+        ic_users,
+        True,
+        [x for x, _ in h],
+        [p for _, p in h],
+        [empty] * len(h),
+        ic_rel,
+        cold_items,
+        train.first_times()[ic_users],
     )
-    uc_rel, fs_hist, fs_liked, fs_rel = [], [], [], []
+    uc_rel, fs_hist, fs_liked, fs_rel, fs_first = [], [], [], [], []
     for u in cold_users:
         mine = rows[u][~np.isin(data.item_idx[rows[u]], cold_items)]
         mine = mine[np.argsort(data.timestamp[mine], kind="stable")]
@@ -46,11 +55,14 @@ def inner_splits(data: RecData, *, seed: int, holdout: float = 0.2, n_revealed: 
         fs_hist.append(data.item_idx[shown])
         fs_liked.append(data.positive[shown])
         fs_rel.append(data.item_idx[rest[data.positive[rest]]])
+        fs_first.append(data.timestamp[shown].min() if len(shown) else np.nan)
     n = len(cold_users)
     splits["user_cold"] = _finish(
         "user_cold", train, cold_users, False, [empty] * n, [empty.astype(bool)] * n, [empty] * n, uc_rel, known
     )
-    splits["few_shot"] = _finish("few_shot", train, cold_users, False, fs_hist, fs_liked, fs_hist, fs_rel, known)
+    splits["few_shot"] = _finish(
+        "few_shot", train, cold_users, False, fs_hist, fs_liked, fs_hist, fs_rel, known, np.asarray(fs_first)
+    )
     return splits
 
 
@@ -62,7 +74,7 @@ def leave_one_out(data: RecData, regime: str, *, n_revealed: int = 3) -> Split:
     """
     rows = _user_rows(data)
     users = np.unique(data.user_idx)
-    histories, liked, relevant = [], [], []
+    histories, liked, relevant, first = [], [], [], []
     for u in users:
         mine = rows[u][np.argsort(data.timestamp[rows[u]], kind="stable")]
         shown = mine[:n_revealed] if regime == "few_shot" else mine[:0]
@@ -70,8 +82,9 @@ def leave_one_out(data: RecData, regime: str, *, n_revealed: int = 3) -> Split:
         histories.append(data.item_idx[shown])
         liked.append(data.positive[shown])
         relevant.append(data.item_idx[rest[data.positive[rest]]])
+        first.append(data.timestamp[shown].min() if len(shown) else np.nan)
     known = np.unique(data.item_idx)
-    return _finish(regime, data, users, False, histories, liked, histories, relevant, known)
+    return _finish(regime, data, users, False, histories, liked, histories, relevant, known, np.asarray(first))
 
 
 def ndcg20(split: Split, scores: np.ndarray) -> float:

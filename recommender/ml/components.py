@@ -89,6 +89,10 @@ class KernelParams:
     occupation: float = 1.0  # same occupation
     liked: float = 1.0  # per liked item in common
     seen: float = 0.5  # per item in common (any interaction)
+    time: float = 0.0  # per 30 days between the two users' first interactions (subtracted)
+
+
+MONTH = 30 * 86400.0
 
 
 class UserKernel:
@@ -96,12 +100,25 @@ class UserKernel:
 
     With no history the weights come from demographics alone (a smooth demographic popularity);
     each item shared with a training user multiplies that user's weight, so a few revealed items
-    focus the neighbourhood without retraining. Known users never count themselves.
+    focus the neighbourhood without retraining. With `time`, users who started at about the same
+    time weigh more (they met the same new releases and front page); a user without a known first
+    interaction gets no time term. Known users never count themselves.
     """
 
-    def fit(self, *, users: np.ndarray, features: UserFeatures, positives: sp.csr_matrix, seen: sp.csr_matrix):
-        """Keep the training users' demographics and their positive / seen rows."""
+    def fit(
+        self,
+        *,
+        users: np.ndarray,
+        features: UserFeatures,
+        positives: sp.csr_matrix,
+        seen: sp.csr_matrix,
+        first_time: np.ndarray | None = None,
+    ):
+        """Keep the training users' demographics, positive / seen rows and first-interaction times."""
         self.users = np.asarray(users, dtype=np.int64)
+        self.first_time = (
+            np.full(len(self.users), np.nan) if first_time is None else np.asarray(first_time, dtype=np.float64)
+        )
         self.age = np.asarray(features.age, dtype=np.float64)
         self.gender = np.asarray(features.gender, dtype=np.int64)
         self.occupation = np.asarray(features.occupation, dtype=np.int64)
@@ -109,7 +126,9 @@ class UserKernel:
         self.seen = sp.csr_matrix(seen, dtype=np.float32)
         return self
 
-    def log_weights(self, features: UserFeatures, liked, seen, params: KernelParams, self_index=None) -> np.ndarray:
+    def log_weights(
+        self, features: UserFeatures, liked, seen, params: KernelParams, self_index=None, first_time=None
+    ) -> np.ndarray:
         """[n, n_train_users] log-weights; self_index (training user ids or -1) are excluded."""
         age = np.asarray(features.age, dtype=np.float64)
         diff = np.abs(age[:, None] - self.age[None, :]) / 10.0
@@ -122,6 +141,9 @@ class UserKernel:
             logw += params.liked * np.asarray((liked @ self.positives.T).todense())
         if params.seen and seen.nnz:
             logw += params.seen * np.asarray((seen @ self.seen.T).todense())
+        if params.time and first_time is not None:
+            gap = np.abs(np.asarray(first_time, dtype=np.float64)[:, None] - self.first_time[None, :]) / MONTH
+            logw -= params.time * np.nan_to_num(gap, nan=0.0)
         if self_index is not None:
             pos = np.searchsorted(self.users, self_index)
             pos = np.minimum(pos, len(self.users) - 1)
@@ -129,9 +151,11 @@ class UserKernel:
             logw[rows, pos[rows]] = -np.inf
         return logw
 
-    def score(self, features: UserFeatures, liked, seen, params: KernelParams, self_index=None) -> np.ndarray:
+    def score(
+        self, features: UserFeatures, liked, seen, params: KernelParams, self_index=None, first_time=None
+    ) -> np.ndarray:
         """[n, n_items]: the kernel-weighted mean of the training users' positive rows."""
-        logw = self.log_weights(features, liked, seen, params, self_index)
+        logw = self.log_weights(features, liked, seen, params, self_index, first_time)
         weights = np.exp(logw - logw.max(axis=1, keepdims=True))
         weights /= weights.sum(axis=1, keepdims=True)
         return np.asarray(self.positives.T @ weights.T).T

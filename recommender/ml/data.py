@@ -46,13 +46,21 @@ class ScoreContext:
     """Who is being scored: their profile features and the history each may use (fold-in).
 
     `known_users` says the users were in the training data (a model may use what it learned about
-    them); otherwise only `features` and `histories` are known.
+    them); otherwise only `features` and `histories` are known. `first_time` is, per user, the epoch
+    seconds of their first interaction (NaN: none yet, or unknown); None when not given at all.
     """
 
     features: UserFeatures
     histories: list[np.ndarray]
     history_positive: list[np.ndarray]
     known_users: bool = False
+    first_time: np.ndarray | None = None
+
+    def first_times(self) -> np.ndarray:
+        """`first_time` as a float array with one entry per user (all NaN when not given)."""
+        if self.first_time is None:
+            return np.full(len(self.histories), np.nan)
+        return np.asarray(self.first_time, dtype=np.float64)
 
 
 @dataclass
@@ -159,6 +167,12 @@ class RecData:
             occupation=self.user_occupation[idx],
             interests=self.user_interests[idx],
         )
+
+    def first_times(self) -> np.ndarray:
+        """[n_users]: epoch seconds of each user's first interaction here (NaN for users without any)."""
+        out = np.full(self.n_users, np.inf)
+        np.minimum.at(out, self.user_idx, self.timestamp)
+        return np.where(np.isfinite(out), out, np.nan)
 
     def matrix(self, *, positives_only: bool = True) -> sp.csr_matrix:
         """Binary user x item CSR matrix of the positive (or all) interactions."""

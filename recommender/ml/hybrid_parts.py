@@ -21,7 +21,7 @@ from recommender.ml.data import ItemFeatures, RecData, ScoreContext
 from recommender.ml.features import histories_matrix, item_content, liked_histories, user_profile, year_edges
 from recommender.ml.neural import NeuralConfig, NeuralTrainer, TwoTower, pick_device
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 PARTS = {
     "warm": ("ease", "ease_seen", "neural", "kernel", "pop", "cmap"),
     "item_cold": ("neural_content", "cmap", "cpop"),
@@ -37,7 +37,12 @@ _DEMOGRAPHICS = dict(
 )
 KERNEL_GRID = {  # searched one coordinate at a time, in this order, twice
     "user_cold": _DEMOGRAPHICS,
-    "few_shot": dict(liked=(0.5, 0.75, 1.0, 1.5, 2.0), seen=(0.0, 0.25, 0.5, 1.0), **_DEMOGRAPHICS),
+    "few_shot": dict(
+        liked=(0.5, 0.75, 1.0, 1.5, 2.0),
+        seen=(0.0, 0.25, 0.5, 1.0),
+        time=(0.0, 0.1, 0.25, 0.5, 1.0, 2.0),
+        **_DEMOGRAPHICS,
+    ),
     "warm": dict(liked=(0.02, 0.05, 0.1, 0.2), seen=(0.0, 0.02, 0.05)),
 }
 
@@ -95,6 +100,7 @@ class Parts:
             features=data.user_features(train_users),
             positives=positives[train_users],
             seen=seen[train_users],
+            first_time=data.first_times()[train_users],
         )
         self._fit_demo()
         self._tune_kernel(splits, data)
@@ -135,16 +141,16 @@ class Parts:
             ctx = split.context()
             liked = histories_matrix(liked_histories(ctx.histories, ctx.history_positive), self.n_items)
             seen = histories_matrix(ctx.histories, self.n_items)
-            self_index = split.users
+            self_index, first = split.users, ctx.first_times()
             if regime != "user_cold":
                 base = replace(base, liked=1.0, seen=0.5) if regime == "few_shot" else replace(base, liked=0.05)
             best_params = base
-            best = ndcg20(split, self.kernel.score(ctx.features, liked, seen, base, self_index))
+            best = ndcg20(split, self.kernel.score(ctx.features, liked, seen, base, self_index, first))
             for _ in range(2):
                 for name, values in KERNEL_GRID[regime].items():
                     for value in values:
                         params = replace(best_params, **{name: value})
-                        score = ndcg20(split, self.kernel.score(ctx.features, liked, seen, params, self_index))
+                        score = ndcg20(split, self.kernel.score(ctx.features, liked, seen, params, self_index, first))
                         if score > best:
                             best, best_params = score, params
             self.kernel_params[regime] = best_params
@@ -261,7 +267,9 @@ class Parts:
             out["demo"] = self.demo.score_features(context.features)
         if "kernel" in names:
             self_index = np.asarray(users) if context.known_users else None
-            out["kernel"] = self.kernel.score(context.features, liked, seen, self.kernel_params[regime], self_index)
+            out["kernel"] = self.kernel.score(
+                context.features, liked, seen, self.kernel_params[regime], self_index, context.first_times()
+            )
         return out
 
     def _regime_parts(self, regime: str, context: ScoreContext, users) -> dict[str, np.ndarray]:

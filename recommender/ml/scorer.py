@@ -107,6 +107,7 @@ class HybridScorer(Parts):
                 np.asarray(p, dtype=bool)[k] for p, k in zip(context.history_positive, keep, strict=True)
             ],
             known_users=context.known_users,
+            first_time=context.first_time,
         )
 
     # Fast paths: new items and top-K by dot products.
@@ -175,6 +176,7 @@ class HybridScorer(Parts):
             "k_age": k.age,
             "k_gender": k.gender,
             "k_occupation": k.occupation,
+            "k_first_time": k.first_time,
         }
         for name in ("positives", "seen"):
             mat = getattr(k, name)
@@ -246,6 +248,7 @@ class HybridScorer(Parts):
                 occupation=arrays["k_occupation"],
                 interests=np.zeros((len(arrays["k_users"]), 0)),
             ),
+            first_time=arrays["k_first_time"],
             **mats,
         )
         self._fit_demo()
@@ -276,6 +279,7 @@ def _subset(context: ScoreContext, rows: np.ndarray) -> ScoreContext:
         histories=[context.histories[i] for i in rows],
         history_positive=[context.history_positive[i] for i in rows],
         known_users=context.known_users,
+        first_time=None if context.first_time is None else np.asarray(context.first_time)[rows],
     )
 
 

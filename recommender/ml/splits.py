@@ -39,6 +39,7 @@ class Split:
     exclude: list[np.ndarray]  # per evaluated user: items never ranked for them
     relevant: list[np.ndarray]  # per evaluated user: held-out positive items
     candidates: np.ndarray  # item indices that are ranked at all
+    first_time: np.ndarray | None = None  # per evaluated user: epoch seconds of the first known interaction
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def allowed(self) -> np.ndarray:
@@ -67,6 +68,7 @@ class Split:
             histories=self.histories,
             history_positive=self.history_positive,
             known_users=self.known_users,
+            first_time=self.first_time,
         )
 
     def mask(self, scores: np.ndarray) -> np.ndarray:
@@ -85,7 +87,7 @@ def _held_out(pool: np.ndarray, holdout: float, rng: np.random.Generator) -> np.
     return np.sort(rng.permutation(pool)[:n])
 
 
-def _finish(scenario, train, users, known, histories, liked, exclude, relevant, candidates) -> Split:
+def _finish(scenario, train, users, known, histories, liked, exclude, relevant, candidates, first_time=None) -> Split:
     cand_mask = np.zeros(train.n_items, dtype=bool)
     cand_mask[candidates] = True
     keep, rel = [], []
@@ -104,6 +106,7 @@ def _finish(scenario, train, users, known, histories, liked, exclude, relevant, 
         exclude=[exclude[i] for i in keep],
         relevant=rel,
         candidates=np.sort(np.asarray(candidates, dtype=np.int64)),
+        first_time=None if first_time is None else np.asarray(first_time, dtype=np.float64)[keep],
     )
 
 
@@ -124,7 +127,8 @@ def warm_split(data: RecData, *, seed: int, holdout: float = 0.2, min_positives:
             histories.append(train.item_idx[train_rows[u]])
             liked.append(train.positive[train_rows[u]])
             relevant.append(data.item_idx[test_mask][test_rows[u]])
-    return _finish("warm", train, users, True, histories, liked, histories, relevant, np.arange(data.n_items))
+    first = train.first_times()[np.asarray(users, dtype=np.int64)]
+    return _finish("warm", train, users, True, histories, liked, histories, relevant, np.arange(data.n_items), first)
 
 
 def item_cold_split(data: RecData, *, seed: int, holdout: float = 0.2) -> Split:
@@ -140,7 +144,8 @@ def item_cold_split(data: RecData, *, seed: int, holdout: float = 0.2) -> Split:
     liked = [train.positive[train_rows[u]] for u in users]
     relevant = [test.item_idx[test_rows[u]] for u in users]
     exclude = [np.empty(0, dtype=np.int64) for _ in users]
-    return _finish("item_cold", train, users, True, histories, liked, exclude, relevant, cold)
+    first = train.first_times()[np.asarray(users, dtype=np.int64)]
+    return _finish("item_cold", train, users, True, histories, liked, exclude, relevant, cold, first)
 
 
 def _cold_users(data: RecData, seed: int, holdout: float) -> tuple[np.ndarray, RecData]:
@@ -163,15 +168,16 @@ def few_shot_split(data: RecData, *, seed: int, holdout: float = 0.2, n_revealed
     """The user-cold users with their first n_revealed interactions (by timestamp) as history."""
     cold, train = _cold_users(data, seed, holdout)
     rows = _user_rows(data)
-    histories, liked, relevant = [], [], []
+    histories, liked, relevant, first = [], [], [], []
     for u in cold:
         ordered = rows[u][np.argsort(data.timestamp[rows[u]], kind="stable")]
         shown, rest = ordered[:n_revealed], ordered[n_revealed:]
         histories.append(data.item_idx[shown])
         liked.append(data.positive[shown])
         relevant.append(data.item_idx[rest[data.positive[rest]]])
+        first.append(data.timestamp[shown].min() if len(shown) else np.nan)
     candidates = np.unique(train.item_idx)
-    return _finish("few_shot", train, cold, False, histories, liked, histories, relevant, candidates)
+    return _finish("few_shot", train, cold, False, histories, liked, histories, relevant, candidates, first)
 
 
 def make_split(data: RecData, scenario: str, *, seed: int, holdout: float = 0.2) -> Split:

@@ -81,6 +81,7 @@ def test_save_load_round_trip_gives_identical_scores(data, fitted, tmp_path):
     fitted.save(path)
     loaded = HybridScorer.load(path, model_name="test-model", text_dim=TEXT_DIM)
     ctx = new_user_context(data, [1, 4, 7])
+    ctx.first_time = np.array([float(np.median(data.timestamp))])
     new = data.item_features([2, 3])
     assert np.array_equal(loaded.score(np.array([-1]), ctx, new), fitted.score(np.array([-1]), ctx, new))
     assert loaded.weights == fitted.weights

@@ -58,6 +58,12 @@ def test_few_shot_reveals_the_first_three_interactions(data):
         assert history.tolist() == first.tolist()
         assert not set(history.tolist()) & set(relevant.tolist())
         assert not {(int(user), int(i)) for i in history} & pairs(split.train)
+    for user, start in zip(split.users, split.first_time, strict=True):
+        # when the user started is known from the revealed interactions only
+        rows = np.flatnonzero(data.user_idx == user)
+        assert start == np.sort(data.timestamp[rows])[0]
+    assert split.context().first_time is split.first_time
+    assert np.isnan(cold.context().first_times()).all()
 
 
 @pytest.mark.parametrize("scenario", ["warm", "item_cold", "user_cold", "few_shot"])

@@ -1,12 +1,16 @@
 """The feed with a trained model: cold users, fold-in, new items, filters and fallbacks."""
 
+import datetime as dt
+
+import numpy as np
 import pytest
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import profile_update
 from catalog.models import Category, Interaction, Item
 from catalog.services import interaction_record
-from recommender import selectors
+from recommender import ranking, selectors, serving
 
 pytestmark = pytest.mark.django_db
 
@@ -63,3 +67,17 @@ def test_similar_items_and_also_liked_stay_in_the_category(world):
     assert sum("Romance" in cats for cats in _categories(similar)) >= 4
     also = selectors.also_liked(item=item, k=5)
     assert len(also) == 5 and all("Romance" in cats for cats in _categories(also))
+
+
+def test_the_user_kernel_learns_when_a_new_user_started(world):
+    newcomer = User.objects.create(username="newcomer")
+    state = serving.serving_state()
+    assert np.isnan(ranking.user_signals(state=state, user=newcomer).context.first_time).all()
+    start = timezone.now() - dt.timedelta(days=3)
+    for days, item in ((2, world.items["Space"][0]), (0, world.items["Romance"][1]), (1, world.items["Space"][2])):
+        Interaction.objects.create(
+            user=newcomer, item=item, kind="rating", value=5.0, timestamp=start + dt.timedelta(days=days)
+        )
+    signals = ranking.user_signals(state=state, user=newcomer)
+    assert signals.context.first_time.tolist() == [start.timestamp()]
+    assert len(signals.context.histories[0]) == 3
