@@ -5,6 +5,7 @@ the database and are looked up only at the edges (export).
 """
 
 from collections import defaultdict
+from typing import NamedTuple
 
 import numpy as np
 from django.conf import settings
@@ -99,18 +100,28 @@ def user_feature_rows(
     )
 
 
-def histories(*, user_ids, item_map: IdMap) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
-    """For each user: indices of every item they interacted with, of those they liked, and when they started.
+class Histories(NamedTuple):
+    """Per user (in the order asked): what the model can fold in, when they started, and every item seen."""
 
-    The third value holds, per user, the epoch seconds of their first interaction with any item
-    (NaN when they have none): the user kernel weighs training users who started about then.
+    seen: list[np.ndarray]  # model item indices of every item interacted with
+    liked: list[np.ndarray]  # model item indices of the liked ones
+    first_time: np.ndarray  # epoch seconds of the first interaction with any item (NaN: none)
+    seen_ids: list[set[int]]  # Item pks of every item interacted with, the model's or not
+
+
+def histories(*, user_ids, item_map: IdMap) -> Histories:
+    """The users' interaction histories, read in one query (see `Histories`).
+
+    The user kernel weighs training users who started at about `first_time`; items the model has
+    not seen add nothing to `seen` / `liked` but are in `seen_ids` (a feed never shows them again).
     """
-    seen, liked, first = defaultdict(list), defaultdict(list), {}
+    seen, liked, first, seen_ids = defaultdict(list), defaultdict(list), {}, defaultdict(set)
     rows = Interaction.objects.filter(user_id__in=[int(u) for u in user_ids]).order_by("timestamp", "id")
     for user_id, item_id, kind, value, timestamp in rows.values_list(
         "user_id", "item_id", "kind", "value", "timestamp"
     ):
         first.setdefault(user_id, timestamp.timestamp())
+        seen_ids[user_id].add(item_id)
         index = item_map.index_of([item_id], missing=-1)[0]
         if index < 0:
             continue  # an item the model has not seen: it adds nothing to the history
@@ -118,10 +129,11 @@ def histories(*, user_ids, item_map: IdMap) -> tuple[list[np.ndarray], list[np.n
         if is_positive(kind=kind, value=value):
             liked[user_id].append(index)
     as_array = lambda values: np.unique(np.asarray(values, dtype=np.int64))  # noqa: E731
-    return (
-        [as_array(seen[int(u)]) for u in user_ids],
-        [as_array(liked[int(u)]) for u in user_ids],
-        np.array([first.get(int(u), np.nan) for u in user_ids], dtype=np.float64),
+    return Histories(
+        seen=[as_array(seen[int(u)]) for u in user_ids],
+        liked=[as_array(liked[int(u)]) for u in user_ids],
+        first_time=np.array([first.get(int(u), np.nan) for u in user_ids], dtype=np.float64),
+        seen_ids=[seen_ids[int(u)] for u in user_ids],
     )
 
 

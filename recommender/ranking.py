@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from accounts.models import Profile
-from catalog.models import Category, Interaction, Item
+from catalog.models import Category, Item
 from recommender.dataset import histories, user_feature_rows
 from recommender.ml.data import ScoreContext
 from recommender.ml.metrics import top_k
@@ -56,20 +56,21 @@ def user_signals(*, state: ServingState, user) -> UserSignals:
         occupations=list(scorer.occupation_names),
         model_name=scorer.model_name,
     )
-    (seen,), (liked,), first_time = histories(user_ids=[user.pk], item_map=scorer.item_map)
+    history = histories(user_ids=[user.pk], item_map=scorer.item_map)
+    (seen,), (liked,) = history.seen, history.liked
     known = str(user.pk) in scorer.user_map
     context = ScoreContext(
         features=features,
         histories=[seen],
         history_positive=[np.isin(seen, liked)],
         known_users=known,
-        first_time=first_time,
+        first_time=history.first_time,
     )
     profile = Profile.objects.filter(user=user).values("about", "age", "gender").first() or {}
     return UserSignals(
         context=context,
         users=np.array([scorer.user_map.index_of([user.pk])[0] if known else 0]),
-        seen_ids=set(Interaction.objects.filter(user=user).values_list("item_id", flat=True)),
+        seen_ids=history.seen_ids[0],
         liked_columns=liked,
         interests=features.interests[0],
         about=(profile.get("about") or "").strip(),

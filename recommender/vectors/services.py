@@ -147,6 +147,8 @@ def vectors_category_indexes_repair(*, min_rows: int | None = None, maintenance_
                 )
                 logger.info("Built HNSW index %s", category_index_name(category_id))
         finally:
+            if maintenance_work_mem:  # a session setting (CONCURRENTLY cannot run in a transaction): undo it
+                cursor.execute("RESET maintenance_work_mem")
             cursor.execute("SELECT pg_advisory_unlock(%s)", [REPAIR_LOCK])
     backend = get_backend()
     if isinstance(backend, PgvectorBackend):

@@ -39,7 +39,7 @@ class Command(BaseCommand):
             " ".join(f"{name}={count}" for name, count in indexes.counts().items())
             + f" (categories of {settings.VECTOR_CATEGORY_INDEX_MIN_ROWS}+ active vectors get their own index)"
         )
-        if repair and indexes.counts() != dict.fromkeys(indexes.counts(), 0):
+        if repair and any(indexes.counts().values()):
             try:
                 done = vectors_category_indexes_repair(maintenance_work_mem=maintenance_work_mem)
             except RepairBusy as busy:
