@@ -1,26 +1,66 @@
 """Validation inside `fit`: inner splits of the TRAINING data and the blend-weight search on them.
 
-Two inner splits: a warm one (20% of each user's training positives held out, everything else kept,
-so the warm blend is tuned under nearly the final conditions), and a cold one that holds out, at
-once, 20% of the training users (user-cold and few-shot validation) and 20% of the training items
-(item-cold validation). Nothing outside the training data is ever looked at.
+A warm split (20% of each user's training positives held out, everything else kept, so the warm
+blend is tuned under nearly the final conditions), and COLD_FOLDS cold folds: each holds out, at
+once, a different fifth of the training users (user-cold and few-shot validation) and a different
+fifth of the training items (item-cold validation). The cold regimes' blend weights are fitted on
+all folds' users together (three times the users of one fold, so much less noise in the weights).
+Nothing outside the training data is ever looked at.
 """
 
 import numpy as np
 
 from recommender.ml.data import RecData
-from recommender.ml.splits import Split, _finish, _held_out, _user_rows, warm_split
+from recommender.ml.splits import Split, _finish, _user_rows, warm_split
 
 REGIMES = ("warm", "item_cold", "user_cold", "few_shot")
 _DISCOUNTS = 1.0 / np.log2(np.arange(2, 22))
 GRID = (0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.5, 6.0)
+COLD_FOLDS = 3
 
 
-def inner_splits(data: RecData, *, seed: int, holdout: float = 0.2, n_revealed: int = 3) -> dict[str, Split]:
-    """Validation splits of the four regimes: "warm" on its own, the three cold ones sharing one training set."""
+class Stacked:
+    """Several validation splits of one regime scored as one: their users one after another."""
+
+    def __init__(self, splits: list[Split]):
+        self.splits = splits
+        self.relevant = [items for split in splits for items in split.relevant]
+        self._allowed = np.vstack([split.allowed() for split in splits])
+        self._relevance = np.vstack([split.relevance() for split in splits])
+
+    def mask(self, scores: np.ndarray) -> np.ndarray:
+        return np.where(self._allowed, np.asarray(scores, dtype=np.float64), -np.inf)
+
+    def relevance(self) -> np.ndarray:
+        return self._relevance
+
+
+def inner_splits(
+    data: RecData, *, seed: int, holdout: float = 0.2, n_revealed: int = 3, folds: int = COLD_FOLDS
+) -> dict[str, list[Split]]:
+    """Validation splits per regime: [warm] alone, and `folds` cold folds (item_cold, user_cold and
+    few_shot at index j share fold j's training set; the folds hold out disjoint users and items)."""
     rng = np.random.default_rng([seed, 99])
-    cold_users = _held_out(np.unique(data.user_idx), holdout, rng)
-    cold_items = _held_out(np.unique(data.item_idx), holdout, rng)
+    users, items = np.unique(data.user_idx), np.unique(data.item_idx)
+    n_users, n_items = int(round(holdout * len(users))), int(round(holdout * len(items)))
+    user_order, item_order = rng.permutation(users), rng.permutation(items)
+    out = {"warm": [warm_split(data, seed=int(rng.integers(2**31)), holdout=holdout)]}
+    for regime in ("item_cold", "user_cold", "few_shot"):
+        out[regime] = []
+    for j in range(folds):
+        cold = _cold_fold(
+            data,
+            np.sort(user_order[j * n_users : (j + 1) * n_users]),
+            np.sort(item_order[j * n_items : (j + 1) * n_items]),
+            n_revealed,
+        )
+        for regime, split in cold.items():
+            out[regime].append(split)
+    return out
+
+
+def _cold_fold(data: RecData, cold_users: np.ndarray, cold_items: np.ndarray, n_revealed: int) -> dict[str, Split]:
+    """item_cold, user_cold and few_shot validation splits holding out these users and items."""
     train = data.with_interactions(~np.isin(data.user_idx, cold_users) & ~np.isin(data.item_idx, cold_items))
     rows, train_rows = _user_rows(data), _user_rows(train)
     known = np.unique(train.item_idx)
@@ -29,7 +69,7 @@ def inner_splits(data: RecData, *, seed: int, holdout: float = 0.2, n_revealed: 
     def hist(u):
         return train.item_idx[train_rows[u]], train.positive[train_rows[u]]
 
-    splits = {"warm": warm_split(data, seed=int(rng.integers(2**31)), holdout=holdout)}
+    splits = {}
     on_cold = data.positive & np.isin(data.item_idx, cold_items) & ~np.isin(data.user_idx, cold_users)
     ic_users = np.unique(data.user_idx[on_cold])
     ic_rel = [data.item_idx[rows[u][on_cold[rows[u]]]] for u in ic_users]
@@ -99,12 +139,13 @@ def ndcg20(split: Split, scores: np.ndarray) -> float:
 
 
 def fit_weights(
-    split: Split, parts: dict[str, np.ndarray], *, rounds: int = 3, min_gain: float = 0.002
+    split: Split | Stacked, parts: dict[str, np.ndarray], *, rounds: int = 3, min_gain: float = 0.002
 ) -> tuple[dict[str, float], float]:
     """Coordinate ascent of blend weights (on already scale-normalised parts) maximising NDCG@20.
 
-    A step is taken only when it gains at least `min_gain`: validation sets are a few hundred users,
-    and smaller gains are mostly noise that would not carry over.
+    A step is taken only when it gains at least `min_gain`: on a validation set of a few hundred
+    users smaller gains are mostly noise that would not carry over (the stacked cold folds, with
+    three times the users, use a smaller threshold).
     """
     names = list(parts)
     singles = {n: ndcg20(split, parts[n]) for n in names}

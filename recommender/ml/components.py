@@ -9,6 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recommender.ml.data import RecData, UserFeatures
+from recommender.ml.features import N_AGE_BANDS, N_GENDERS, age_band, one_hot
 
 
 def ease_weights(matrix: sp.spmatrix, lam: float) -> np.ndarray:
@@ -90,9 +91,12 @@ class KernelParams:
     liked: float = 1.0  # per liked item in common
     seen: float = 0.5  # per item in common (any interaction)
     time: float = 0.0  # per 30 days between the two users' first interactions (subtracted)
+    first: float = 0.0  # per item in common with the training user's first FIRST_K interactions
+    other: float = 0.0  # target weight of a training user's seen-but-not-liked items (liked items weigh 1)
 
 
 MONTH = 30 * 86400.0
+FIRST_K = 3  # a training user's first interactions, matched against a new user's (both met the sign-up page)
 
 
 class UserKernel:
@@ -102,7 +106,10 @@ class UserKernel:
     each item shared with a training user multiplies that user's weight, so a few revealed items
     focus the neighbourhood without retraining. With `time`, users who started at about the same
     time weigh more (they met the same new releases and front page); a user without a known first
-    interaction gets no time term. Known users never count themselves.
+    interaction gets no time term. An item a user has in common with a training user's FIRST_K first
+    interactions weighs extra (`first`: two newcomers who started with the same items). A training
+    user's seen-but-not-liked items can add a little to the scores (`other`: they were watched).
+    Known users never count themselves.
     """
 
     def fit(
@@ -113,8 +120,9 @@ class UserKernel:
         positives: sp.csr_matrix,
         seen: sp.csr_matrix,
         first_time: np.ndarray | None = None,
+        first: sp.csr_matrix | None = None,
     ):
-        """Keep the training users' demographics, positive / seen rows and first-interaction times."""
+        """Keep the training users' demographics, positive / seen / first-interaction rows and start times."""
         self.users = np.asarray(users, dtype=np.int64)
         self.first_time = (
             np.full(len(self.users), np.nan) if first_time is None else np.asarray(first_time, dtype=np.float64)
@@ -124,6 +132,8 @@ class UserKernel:
         self.occupation = np.asarray(features.occupation, dtype=np.int64)
         self.positives = sp.csr_matrix(positives, dtype=np.float32)
         self.seen = sp.csr_matrix(seen, dtype=np.float32)
+        self.first = sp.csr_matrix(self.seen.shape if first is None else first, dtype=np.float32)
+        self.other = self.seen - self.positives.multiply(self.seen)
         return self
 
     def log_weights(
@@ -141,6 +151,8 @@ class UserKernel:
             logw += params.liked * np.asarray((liked @ self.positives.T).todense())
         if params.seen and seen.nnz:
             logw += params.seen * np.asarray((seen @ self.seen.T).todense())
+        if params.first and seen.nnz:
+            logw += params.first * np.asarray((seen @ self.first.T).todense())
         if params.time and first_time is not None:
             gap = np.abs(np.asarray(first_time, dtype=np.float64)[:, None] - self.first_time[None, :]) / MONTH
             logw -= params.time * np.nan_to_num(gap, nan=0.0)
@@ -154,8 +166,64 @@ class UserKernel:
     def score(
         self, features: UserFeatures, liked, seen, params: KernelParams, self_index=None, first_time=None
     ) -> np.ndarray:
-        """[n, n_items]: the kernel-weighted mean of the training users' positive rows."""
+        """[n, n_items]: the kernel-weighted mean of the training users' positive rows (plus `other`)."""
         logw = self.log_weights(features, liked, seen, params, self_index, first_time)
         weights = np.exp(logw - logw.max(axis=1, keepdims=True))
         weights /= weights.sum(axis=1, keepdims=True)
-        return np.asarray(self.positives.T @ weights.T).T
+        out = np.asarray(self.positives.T @ weights.T).T
+        if params.other:
+            out += params.other * np.asarray(self.other.T @ weights.T).T
+        return out
+
+
+class NewcomerModel:
+    """Ridge regression from what a newcomer shows first to what they go on to like.
+
+    Trained on every training user as a newcomer: the inputs are their first FIRST_K interactions
+    (one column per item), their demographics (age band, gender, occupation) and the month they
+    started (months since the training data begins, the last month also taking anyone later); the
+    targets are the items they liked after those first interactions. Unlike the item-item parts,
+    each item's effect is estimated with the demographics and start month held fixed, and only on
+    the interactions new users actually make first (sign-up pages show a narrow set of items).
+    Profile columns are scaled up so the ridge penalty shrinks them less than the sparse item columns.
+    """
+
+    def __init__(self, lam: float = 10.0, profile_scale: float = 3.0):
+        self.lam, self.profile_scale = lam, profile_scale
+
+    def _inputs(self, seen: sp.csr_matrix, features: UserFeatures, first_time: np.ndarray) -> sp.csr_matrix:
+        months = (np.asarray(first_time, dtype=np.float64) - self.start) / MONTH
+        month = np.where(np.isfinite(months), np.clip(np.nan_to_num(months), 0, self.n_months - 1), -1).astype(np.int64)
+        profile = np.hstack(
+            [
+                one_hot(age_band(features.age), N_AGE_BANDS),
+                one_hot(features.gender, N_GENDERS),
+                one_hot(features.occupation, self.n_occupations),
+                one_hot(month, self.n_months),
+                np.ones((len(month), 1), dtype=np.float32),
+            ]
+        )
+        return sp.hstack([sp.csr_matrix(seen, dtype=np.float64), sp.csr_matrix(profile * self.profile_scale)]).tocsr()
+
+    def fit(self, data: RecData) -> "NewcomerModel":
+        """Fit on the training users that liked something after their first FIRST_K interactions."""
+        self.n_items, self.n_occupations = data.n_items, data.n_occupations
+        self.start = float(data.timestamp.min()) if len(data.timestamp) else 0.0
+        span = float(data.timestamp.max()) - self.start if len(data.timestamp) else 0.0
+        self.n_months = int(span // MONTH) + 1
+        first = data.first_interactions(FIRST_K)
+        later = data.matrix() - data.matrix().multiply(first)
+        later.eliminate_zeros()
+        # A positive is "later" unless it is one of the first FIRST_K interactions.
+        users = np.flatnonzero(np.diff(later.indptr) > 0)
+        x = self._inputs(first[users], data.user_features(users), data.first_times()[users])
+        gram = np.asarray((x.T @ x).todense(), dtype=np.float64)
+        gram[np.diag_indices_from(gram)] += self.lam
+        self.weights = np.linalg.solve(gram, np.asarray((x.T @ later[users]).todense(), dtype=np.float64)).astype(
+            np.float32
+        )
+        return self
+
+    def score(self, seen: sp.csr_matrix, features: UserFeatures, first_time: np.ndarray) -> np.ndarray:
+        """[n, n_items] scores for users with these histories (seen items), profiles and start times."""
+        return np.asarray(self._inputs(seen, features, first_time) @ self.weights, dtype=np.float64)

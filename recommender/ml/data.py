@@ -174,6 +174,19 @@ class RecData:
         np.minimum.at(out, self.user_idx, self.timestamp)
         return np.where(np.isfinite(out), out, np.nan)
 
+    def first_interactions(self, k: int) -> sp.csr_matrix:
+        """Binary user x item CSR matrix of each user's first k interactions (by timestamp; ties keep data order)."""
+        order = np.lexsort((np.arange(len(self.user_idx)), self.timestamp, self.user_idx))
+        users = self.user_idx[order]
+        starts = np.searchsorted(users, np.arange(self.n_users))
+        keep = np.arange(len(order)) - starts[users] < k
+        mat = sp.csr_matrix(
+            (np.ones(int(keep.sum()), dtype=np.float32), (users[keep], self.item_idx[order][keep])),
+            shape=(self.n_users, self.n_items),
+        )
+        mat.data[:] = 1.0
+        return mat
+
     def matrix(self, *, positives_only: bool = True) -> sp.csr_matrix:
         """Binary user x item CSR matrix of the positive (or all) interactions."""
         keep = self.positive if positives_only else np.ones(len(self.user_idx), dtype=bool)

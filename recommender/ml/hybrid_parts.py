@@ -3,13 +3,14 @@
 from dataclasses import replace
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 
 from recommender.ml.baselines import DemographicPopularityBaseline
 from recommender.ml.blend import leave_one_out, ndcg20
 from recommender.ml.components import (
+    FIRST_K,
     KernelParams,
+    NewcomerModel,
     UserKernel,
     content_map,
     content_popularity,
@@ -21,12 +22,12 @@ from recommender.ml.data import ItemFeatures, RecData, ScoreContext
 from recommender.ml.features import histories_matrix, item_content, liked_histories, user_profile, year_edges
 from recommender.ml.neural import NeuralConfig, NeuralTrainer, TwoTower, pick_device
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 PARTS = {
     "warm": ("ease", "ease_seen", "neural", "kernel", "pop", "cmap"),
     "item_cold": ("neural_content", "cmap", "cpop"),
     "user_cold": ("kernel", "demo", "pop", "neural"),
-    "few_shot": ("kernel", "demo", "ease", "ease_seen", "pop", "neural", "cmap", "seq"),
+    "few_shot": ("kernel", "demo", "ease", "ease_seen", "pop", "neural", "cmap", "seq", "newcomer"),
 }
 EASE_LAMBDAS = (100.0, 200.0, 300.0, 500.0, 800.0)
 SEEN_LAMBDAS = (300.0, 600.0, 1000.0)
@@ -41,6 +42,8 @@ KERNEL_GRID = {  # searched one coordinate at a time, in this order, twice
         liked=(0.5, 0.75, 1.0, 1.5, 2.0),
         seen=(0.0, 0.25, 0.5, 1.0),
         time=(0.0, 0.1, 0.25, 0.5, 1.0, 2.0),
+        first=(0.0, 0.25, 0.5, 1.0, 1.5),
+        other=(0.0, 0.1, 0.2, 0.4),
         **_DEMOGRAPHICS,
     ),
     "warm": dict(liked=(0.02, 0.05, 0.1, 0.2), seen=(0.0, 0.02, 0.05)),
@@ -94,6 +97,7 @@ class Parts:
         self.cmap_weights = content_map(positives, self.content, self.known, *self.cmap_params)
         self.cpop_weights = content_popularity(self.content, self.counts, self.known, 10.0)
         self.seq = liked_later_weights(data, SEQ_SMOOTHING)
+        self.newcomer = NewcomerModel().fit(data)
         train_users = np.unique(data.user_idx)
         self.kernel = UserKernel().fit(
             users=train_users,
@@ -101,6 +105,7 @@ class Parts:
             positives=positives[train_users],
             seen=seen[train_users],
             first_time=data.first_times()[train_users],
+            first=data.first_interactions(FIRST_K)[train_users],
         )
         self._fit_demo()
         self._tune_kernel(splits, data)
@@ -158,12 +163,7 @@ class Parts:
                 base = best_params
 
     def _fit_neural(self, data, positives, seen, train_users, splits) -> None:
-        order = np.lexsort((np.arange(len(data.user_idx)), data.timestamp, data.user_idx))
-        starts = np.searchsorted(data.user_idx[order], np.arange(data.n_users))
-        first = sp.lil_matrix((data.n_users, data.n_items), dtype=np.float32)
-        for u in train_users:
-            rows = order[starts[u] : starts[u] + 3]
-            first[u, data.item_idx[rows]] = 1.0
+        first = data.first_interactions(FIRST_K)
         trainer = NeuralTrainer(self.neural_cfg, self.seed)
         evaluate = None
         if splits:
@@ -257,6 +257,8 @@ class Parts:
             out["ease_seen"] = np.asarray(seen @ self.ease_seen, dtype=np.float64)
         if "seq" in names:
             out["seq"] = np.asarray(seen @ self.seq, dtype=np.float64)
+        if "newcomer" in names:
+            out["newcomer"] = self.newcomer.score(seen, context.features, context.first_times())
         if "cmap" in names:
             out["cmap"] = np.asarray(liked @ self.cmap_weights) @ self.content.T
         if "pop" in names:

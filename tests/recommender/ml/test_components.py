@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from recommender.ml.components import MONTH, KernelParams, UserKernel, liked_later_weights
-from recommender.ml.data import UserFeatures
+from recommender.ml.components import MONTH, KernelParams, NewcomerModel, UserKernel, liked_later_weights
+from recommender.ml.data import RecData, UserFeatures
 
 
 def test_liked_later_weights_count_only_items_liked_after_the_seen_one():
@@ -73,3 +73,96 @@ def test_kernel_ignores_time_for_users_without_a_known_start():
     assert kernel.score(
         _features(2), none, none, KernelParams(liked=0.0, seen=0.0, time=0.0), first_time=np.array([0.0, 9 * MONTH])
     ) == pytest.approx(even)
+
+
+def test_kernel_weighs_users_whose_first_interactions_match_the_history():
+    # Two training users saw items 0 and 1; only user 0 started with item 0 (its first interaction).
+    seen = sp.csr_matrix(np.array([[1, 1, 0], [1, 1, 0]], dtype=np.float32))
+    positives = sp.csr_matrix(np.array([[0, 0, 1], [0, 1, 0]], dtype=np.float32))
+    first = sp.csr_matrix(np.array([[1, 0, 0], [0, 1, 0]], dtype=np.float32))
+    users = np.array([0, 1])
+    kernel = UserKernel().fit(users=users, features=_features(2), positives=positives, seen=seen, first=first)
+    history = sp.csr_matrix(np.array([[1, 0, 0]], dtype=np.float32))
+    scores = kernel.score(_features(1), history, history, KernelParams(liked=0.0, seen=0.0, first=0.7))
+    w = np.array([np.exp(0.7), 1.0]) / (np.exp(0.7) + 1.0)
+    assert scores == pytest.approx(np.array([[0.0, w[1], w[0]]]))
+    # Without first-interaction rows (or with first=0) the two users weigh the same.
+    plain = UserKernel().fit(users=np.array([0, 1]), features=_features(2), positives=positives, seen=seen)
+    assert plain.score(_features(1), history, history, KernelParams(liked=0.0, seen=0.0, first=0.7)) == pytest.approx(
+        np.array([[0.0, 0.5, 0.5]])
+    )
+
+
+def test_kernel_other_adds_the_seen_but_not_liked_items_of_neighbours():
+    # User 0 liked item 0 and saw item 1 without liking it; user 1 liked item 2.
+    seen = sp.csr_matrix(np.array([[1, 1, 0], [0, 0, 1]], dtype=np.float32))
+    positives = sp.csr_matrix(np.array([[1, 0, 0], [0, 0, 1]], dtype=np.float32))
+    kernel = UserKernel().fit(users=np.array([0, 1]), features=_features(2), positives=positives, seen=seen)
+    none = sp.csr_matrix((1, 3), dtype=np.float32)
+    scores = kernel.score(_features(1), none, none, KernelParams(liked=0.0, seen=0.0, other=0.25))
+    assert scores == pytest.approx(np.array([[0.5, 0.125, 0.5]]))
+    assert kernel.score(_features(1), none, none, KernelParams(liked=0.0, seen=0.0)) == pytest.approx(
+        np.array([[0.5, 0.0, 0.5]])
+    )
+
+
+def _sequences(data, sequences, starts):
+    """RecData with the side features of `data` and one user per sequence of (item, liked) pairs."""
+    users, items, liked, times = [], [], [], []
+    for u, (seq, start) in enumerate(zip(sequences, starts, strict=True)):
+        for pos, (item, like) in enumerate(seq):
+            users.append(u)
+            items.append(item)
+            liked.append(like)
+            times.append(start + pos)
+    n = len(sequences)
+    return RecData(
+        **{
+            **vars(data),
+            "n_users": n,
+            "user_idx": np.array(users),
+            "item_idx": np.array(items),
+            "value": np.where(liked, 5.0, 2.0),
+            "timestamp": np.array(times, dtype=float),
+            "positive": np.array(liked),
+            "user_text": np.zeros((n, data.text_dim), dtype=np.float32),
+            "user_age": np.full(n, 30.0),
+            "user_gender": np.zeros(n, dtype=np.int64),
+            "user_occupation": np.zeros(n, dtype=np.int64),
+            "user_interests": np.zeros((n, data.n_categories), dtype=np.float32),
+        }
+    )
+
+
+def _newcomer_scores(model, data, items, start):
+    seen = sp.csr_matrix((np.ones(len(items)), (np.zeros(len(items), dtype=int), items)), shape=(1, data.n_items))
+    return model.score(seen, _features(1), np.array([start]))[0]
+
+
+def test_newcomer_model_learns_what_follows_the_first_interactions(data):
+    # Half the users start with items 0, 1, 2 and then like 5; the other half start with 3, 4, 2 and like 6.
+    # Item 2 is only ever a first interaction, item 7 is liked by nobody.
+    a = [(0, True), (1, True), (2, True), (5, True)]
+    b = [(3, False), (4, True), (2, True), (6, True)]
+    train = _sequences(data, [a] * 6 + [b] * 6, [0.0] * 12)
+    model = NewcomerModel(lam=1.0).fit(train)
+    first_a, first_b = _newcomer_scores(model, train, [0, 1], 0.0), _newcomer_scores(model, train, [3, 4], 0.0)
+    assert first_a[5] > first_a[6] + 0.5 and first_b[6] > first_b[5] + 0.5
+    # Liked only among the first interactions: never a target, so exactly zero whatever the history.
+    assert first_a[2] == 0.0 and first_b[2] == 0.0
+    assert first_a[[0, 1, 3, 4, 7]] == pytest.approx(np.zeros(5), abs=1e-6)
+
+
+def test_newcomer_model_reads_the_start_month(data):
+    # Same first items; users who started in month 0 go on to like item 5, those in month 2 item 6.
+    seq5 = [(0, True), (1, True), (2, True), (5, True)]
+    seq6 = [(0, True), (1, True), (2, True), (6, True)]
+    train = _sequences(data, [seq5] * 5 + [seq6] * 5, [0.0] * 5 + [2 * MONTH + 1.0] * 5)
+    model = NewcomerModel(lam=1.0).fit(train)
+    assert model.n_months == 3
+    early, late = _newcomer_scores(model, train, [0], 0.0), _newcomer_scores(model, train, [0], 2 * MONTH)
+    assert early[5] > early[6] + 0.5 and late[6] > late[5] + 0.5
+    # Starting after the training data counts as its last month; an unknown start reads no month.
+    assert _newcomer_scores(model, train, [0], 9 * MONTH) == pytest.approx(late)
+    unknown = _newcomer_scores(model, train, [0], np.nan)
+    assert unknown[5] == pytest.approx(unknown[6])

@@ -73,3 +73,29 @@ def test_recdata_refuses_inconsistent_arrays(data):
         RecData(**{**vars(data), "item_idx": data.item_idx + data.n_items})
     with pytest.raises(ValueError, match="n_items"):
         RecData(**{**vars(data), "item_year": data.item_year[:-1]})
+
+
+def test_first_interactions_are_the_earliest_by_timestamp_with_ties_in_data_order(data):
+    # user 0: items 3 (t=5), 1 (t=2), 4 (t=2), 0 (t=9); user 1: item 2 only; user 2: nothing.
+    small = RecData(
+        **{
+            **vars(data),
+            "n_users": 3,
+            "user_idx": np.array([0, 0, 0, 1, 0]),
+            "item_idx": np.array([3, 1, 4, 2, 0]),
+            "value": np.full(5, 4.0),
+            "timestamp": np.array([5.0, 2.0, 2.0, 1.0, 9.0]),
+            "positive": np.ones(5, dtype=bool),
+            "user_text": data.user_text[:3],
+            "user_age": data.user_age[:3],
+            "user_gender": data.user_gender[:3],
+            "user_occupation": data.user_occupation[:3],
+            "user_interests": data.user_interests[:3],
+        }
+    )
+    first = small.first_interactions(2).toarray()
+    assert first.shape == (3, data.n_items)
+    assert np.flatnonzero(first[0]).tolist() == [1, 4]
+    assert np.flatnonzero(first[1]).tolist() == [2]
+    assert not first[2].any()
+    assert np.flatnonzero(small.first_interactions(3).toarray()[0]).tolist() == [1, 3, 4]

@@ -84,6 +84,9 @@ def test_save_load_round_trip_gives_identical_scores(data, fitted, tmp_path):
     ctx.first_time = np.array([float(np.median(data.timestamp))])
     new = data.item_features([2, 3])
     assert np.array_equal(loaded.score(np.array([-1]), ctx, new), fitted.score(np.array([-1]), ctx, new))
+    # The few-shot parts that read the first interactions and start time survive the round trip too.
+    before, after = (m._raw_parts(("newcomer", "kernel"), ctx, None, "few_shot") for m in (fitted, loaded))
+    assert np.array_equal(after["newcomer"], before["newcomer"]) and np.array_equal(after["kernel"], before["kernel"])
     assert loaded.weights == fitted.weights
     assert loaded.category_names == ["a", "b", "c"]
 
