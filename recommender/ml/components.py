@@ -225,5 +225,9 @@ class NewcomerModel:
         return self
 
     def score(self, seen: sp.csr_matrix, features: UserFeatures, first_time: np.ndarray) -> np.ndarray:
-        """[n, n_items] scores for users with these histories (seen items), profiles and start times."""
+        """[n, n_items] scores for users with these histories (seen items), profiles and start times.
+
+        Fitted on exactly FIRST_K items per user; a longer history (the few-shot regime goes up to
+        FEW_SHOT_MAX) adds each item's learned effect in the same way.
+        """
         return np.asarray(self._inputs(seen, features, first_time) @ self.weights, dtype=np.float64)

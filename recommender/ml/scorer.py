@@ -55,11 +55,11 @@ class HybridScorer(Parts):
         self.weights, self.validation, epochs = {}, {}, []
         # Warm first: it picks the item-item lambdas the few-shot parts reuse.
         for group in (("warm",), ("item_cold", "user_cold", "few_shot")):
-            scored = {regime: [] for regime in group}
+            scored, group_epochs = {regime: [] for regime in group}, []
             for j in range(len(folds[group[0]])):
                 fold = {regime: folds[regime][j] for regime in group}
                 self._fit_parts(fold[group[0]].train, splits=fold)
-                epochs.append(self.neural_epochs)
+                group_epochs.append(self.neural_epochs)
                 for regime, split in fold.items():
                     scored[regime].append((split, self._regime_parts(regime, split.context(), split.users)))
             for regime, runs in scored.items():
@@ -67,6 +67,7 @@ class HybridScorer(Parts):
                 parts = {name: np.vstack([p[name] for _, p in runs]) for name in runs[0][1]}
                 min_gain = MIN_GAIN if len(runs) == 1 else STACKED_MIN_GAIN
                 self.weights[regime], self.validation[regime] = fit_weights(split, parts, min_gain=min_gain)
+            epochs.append(np.mean(group_epochs))  # the warm and the cold group have an equal say
         self.neural_epochs = int(round(np.mean(epochs)))
         self._fit_parts(data, splits=None)
         self.fit_seconds = time.perf_counter() - started
