@@ -84,3 +84,37 @@ def test_mask_hides_non_candidates_and_excluded(data):
 def test_unknown_scenario_is_refused(data):
     with pytest.raises(ValueError, match="unknown scenario"):
         make_split(data, "lukewarm", seed=0)
+
+
+def test_inner_cold_folds_hold_out_disjoint_users_and_items_and_leak_nothing(data):
+    from recommender.ml.blend import COLD_FOLDS, inner_splits
+
+    folds = inner_splits(data, seed=3)
+    assert len(folds["warm"]) == 1
+    assert [len(folds[r]) for r in ("item_cold", "user_cold", "few_shot")] == [COLD_FOLDS] * 3 == [3, 3, 3]
+    held_users, held_items = [], []
+    for item_cold, user_cold, few_shot in zip(folds["item_cold"], folds["user_cold"], folds["few_shot"], strict=True):
+        users, items = set(user_cold.users.tolist()), set(item_cold.candidates.tolist())
+        assert len(items) == 9  # round(0.2 * 45)
+        assert few_shot.train is user_cold.train is item_cold.train  # the three share one training set
+        train = user_cold.train
+        assert not users & set(train.user_idx.tolist()) and not items & set(train.item_idx.tolist())
+        for user, shown in zip(few_shot.users, few_shot.histories, strict=True):
+            mine = (data.user_idx == user) & ~np.isin(data.item_idx, list(items))
+            first = data.item_idx[mine][np.argsort(data.timestamp[mine], kind="stable")][:3]
+            assert shown.tolist() == first.tolist()
+        held_users.append(users)
+        held_items.append(items)
+    assert len(set.union(*held_users)) == sum(map(len, held_users))  # disjoint users
+    assert len(set.union(*held_items)) == sum(map(len, held_items))  # disjoint items
+
+
+def test_stacked_folds_score_like_one_split_of_all_their_users(data):
+    from recommender.ml.blend import Stacked, inner_splits, ndcg20
+
+    folds = inner_splits(data, seed=3)["few_shot"]
+    rng = np.random.default_rng(0)
+    scores = [rng.random((len(split.users), data.n_items)) for split in folds]
+    per_fold = [ndcg20(split, s) for split, s in zip(folds, scores, strict=True)]
+    sizes = [len(split.users) for split in folds]
+    assert ndcg20(Stacked(folds), np.vstack(scores)) == pytest.approx(np.average(per_fold, weights=sizes))
