@@ -23,7 +23,6 @@ class Stacked:
     """Several validation splits of one regime scored as one: their users one after another."""
 
     def __init__(self, splits: list[Split]):
-        self.splits = splits
         self.relevant = [items for split in splits for items in split.relevant]
         self._allowed = np.vstack([split.allowed() for split in splits])
         self._relevance = np.vstack([split.relevance() for split in splits])

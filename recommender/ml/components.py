@@ -211,10 +211,10 @@ class NewcomerModel:
         self.start = float(data.timestamp.min()) if len(data.timestamp) else 0.0
         span = float(data.timestamp.max()) - self.start if len(data.timestamp) else 0.0
         self.n_months = int(span // MONTH) + 1
-        first = data.first_interactions(FIRST_K)
-        later = data.matrix() - data.matrix().multiply(first)
-        later.eliminate_zeros()
+        first, positives = data.first_interactions(FIRST_K), data.matrix()
         # A positive is "later" unless it is one of the first FIRST_K interactions.
+        later = positives - positives.multiply(first)
+        later.eliminate_zeros()
         users = np.flatnonzero(np.diff(later.indptr) > 0)
         x = self._inputs(first[users], data.user_features(users), data.first_times()[users])
         gram = np.asarray((x.T @ x).todense(), dtype=np.float64)

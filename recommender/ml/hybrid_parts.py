@@ -98,6 +98,7 @@ class Parts:
         self.cpop_weights = content_popularity(self.content, self.counts, self.known, 10.0)
         self.seq = liked_later_weights(data, SEQ_SMOOTHING)
         self.newcomer = NewcomerModel().fit(data)
+        first = data.first_interactions(FIRST_K)  # the kernel matches them, the network trains on them
         train_users = np.unique(data.user_idx)
         self.kernel = UserKernel().fit(
             users=train_users,
@@ -105,11 +106,11 @@ class Parts:
             positives=positives[train_users],
             seen=seen[train_users],
             first_time=data.first_times()[train_users],
-            first=data.first_interactions(FIRST_K)[train_users],
+            first=first[train_users],
         )
         self._fit_demo()
         self._tune_kernel(splits, data)
-        self._fit_neural(data, positives, seen, train_users, splits)
+        self._fit_neural(data, positives, seen, first, train_users, splits)
         self.fitted = True
 
     def _fit_demo(self) -> None:
@@ -162,8 +163,7 @@ class Parts:
             if regime == "user_cold":
                 base = best_params
 
-    def _fit_neural(self, data, positives, seen, train_users, splits) -> None:
-        first = data.first_interactions(FIRST_K)
+    def _fit_neural(self, data, positives, seen, first, train_users, splits) -> None:
         trainer = NeuralTrainer(self.neural_cfg, self.seed)
         evaluate = None
         if splits:
