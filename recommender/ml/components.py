@@ -188,8 +188,22 @@ class NewcomerModel:
     Profile columns are scaled up so the ridge penalty shrinks them less than the sparse item columns.
     """
 
+    STATE = ("lam", "profile_scale", "start", "n_months", "n_items", "n_occupations")
+
     def __init__(self, lam: float = 10.0, profile_scale: float = 3.0):
         self.lam, self.profile_scale = lam, profile_scale
+
+    def state(self) -> dict:
+        """The fitted settings (JSON-safe); with `weights` they restore the model (`restore`)."""
+        return {key: getattr(self, key) for key in self.STATE}
+
+    @classmethod
+    def restore(cls, state: dict, weights: np.ndarray) -> "NewcomerModel":
+        model = cls(lam=state["lam"], profile_scale=state["profile_scale"])
+        for key in cls.STATE:
+            setattr(model, key, state[key])
+        model.weights = weights
+        return model
 
     def _inputs(self, seen: sp.csr_matrix, features: UserFeatures, first_time: np.ndarray) -> sp.csr_matrix:
         months = (np.asarray(first_time, dtype=np.float64) - self.start) / MONTH

@@ -215,10 +215,7 @@ class HybridScorer(Parts):
             "ease_lambda": self.ease_lambda,
             "seen_lambda": self.seen_lambda,
             "cmap_params": list(self.cmap_params),
-            "newcomer": {
-                key: getattr(self.newcomer, key)
-                for key in ("lam", "profile_scale", "start", "n_months", "n_items", "n_occupations")
-            },
+            "newcomer": self.newcomer.state(),
             "item_map": self.item_map.to_dict() if self.item_map else None,
             "user_map": self.user_map.to_dict() if self.user_map else None,
         }
@@ -246,10 +243,7 @@ class HybridScorer(Parts):
         ):
             setattr(self, key, meta[key])
         self.cmap_params = tuple(meta["cmap_params"])
-        self.newcomer = NewcomerModel(lam=meta["newcomer"]["lam"], profile_scale=meta["newcomer"]["profile_scale"])
-        for key in ("start", "n_months", "n_items", "n_occupations"):
-            setattr(self.newcomer, key, meta["newcomer"][key])
-        self.newcomer.weights = arrays["newcomer_weights"]
+        self.newcomer = NewcomerModel.restore(meta["newcomer"], arrays["newcomer_weights"])
         self.kernel_params = {r: KernelParams(**p) for r, p in meta["kernel_params"].items()}
         self.item_map = IdMap.from_dict(meta["item_map"]) if meta["item_map"] else None
         self.user_map = IdMap.from_dict(meta["user_map"]) if meta["user_map"] else None
