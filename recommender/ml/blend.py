@@ -11,7 +11,7 @@ Nothing outside the training data is ever looked at.
 import numpy as np
 
 from recommender.ml.data import RecData
-from recommender.ml.splits import Split, _finish, _user_rows, warm_split
+from recommender.ml.splits import Split, _finish, _user_rows, reveal_first, warm_split
 
 REGIMES = ("warm", "item_cold", "user_cold", "few_shot")
 _DISCOUNTS = 1.0 / np.log2(np.arange(2, 22))
@@ -85,22 +85,15 @@ def _cold_fold(data: RecData, cold_users: np.ndarray, cold_items: np.ndarray, n_
         cold_items,
         train.first_times()[ic_users],
     )
-    uc_rel, fs_hist, fs_liked, fs_rel, fs_first = [], [], [], [], []
-    for u in cold_users:
-        mine = rows[u][~np.isin(data.item_idx[rows[u]], cold_items)]
-        mine = mine[np.argsort(data.timestamp[mine], kind="stable")]
-        uc_rel.append(data.item_idx[mine[data.positive[mine]]])
-        shown, rest = mine[:n_revealed], mine[n_revealed:]
-        fs_hist.append(data.item_idx[shown])
-        fs_liked.append(data.positive[shown])
-        fs_rel.append(data.item_idx[rest[data.positive[rest]]])
-        fs_first.append(data.timestamp[shown].min() if len(shown) else np.nan)
+    mine = [rows[u][~np.isin(data.item_idx[rows[u]], cold_items)] for u in cold_users]
+    uc_rel = [data.item_idx[m[data.positive[m]]] for m in mine]
+    fs_hist, fs_liked, fs_rel, fs_first = reveal_first(data, mine, n_revealed)
     n = len(cold_users)
     splits["user_cold"] = _finish(
         "user_cold", train, cold_users, False, [empty] * n, [empty.astype(bool)] * n, [empty] * n, uc_rel, known
     )
     splits["few_shot"] = _finish(
-        "few_shot", train, cold_users, False, fs_hist, fs_liked, fs_hist, fs_rel, known, np.asarray(fs_first)
+        "few_shot", train, cold_users, False, fs_hist, fs_liked, fs_hist, fs_rel, known, fs_first
     )
     return splits
 
@@ -113,17 +106,10 @@ def leave_one_out(data: RecData, regime: str, *, n_revealed: int = 3) -> Split:
     """
     rows = _user_rows(data)
     users = np.unique(data.user_idx)
-    histories, liked, relevant, first = [], [], [], []
-    for u in users:
-        mine = rows[u][np.argsort(data.timestamp[rows[u]], kind="stable")]
-        shown = mine[:n_revealed] if regime == "few_shot" else mine[:0]
-        rest = mine[len(shown) :]
-        histories.append(data.item_idx[shown])
-        liked.append(data.positive[shown])
-        relevant.append(data.item_idx[rest[data.positive[rest]]])
-        first.append(data.timestamp[shown].min() if len(shown) else np.nan)
+    revealed = n_revealed if regime == "few_shot" else 0
+    histories, liked, relevant, first = reveal_first(data, [rows[u] for u in users], revealed)
     known = np.unique(data.item_idx)
-    return _finish(regime, data, users, False, histories, liked, histories, relevant, known, np.asarray(first))
+    return _finish(regime, data, users, False, histories, liked, histories, relevant, known, first)
 
 
 def ndcg20(split: Split, scores: np.ndarray) -> float:

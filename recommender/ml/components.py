@@ -219,13 +219,17 @@ class NewcomerModel:
         )
         return sp.hstack([sp.csr_matrix(seen, dtype=np.float64), sp.csr_matrix(profile * self.profile_scale)]).tocsr()
 
-    def fit(self, data: RecData) -> "NewcomerModel":
-        """Fit on the training users that liked something after their first FIRST_K interactions."""
+    def fit(self, data: RecData, first: sp.csr_matrix | None = None) -> "NewcomerModel":
+        """Fit on the training users that liked something after their first FIRST_K interactions.
+
+        `first`: `data.first_interactions(FIRST_K)` when the caller has it already.
+        """
         self.n_items, self.n_occupations = data.n_items, data.n_occupations
         self.start = float(data.timestamp.min()) if len(data.timestamp) else 0.0
         span = float(data.timestamp.max()) - self.start if len(data.timestamp) else 0.0
         self.n_months = int(span // MONTH) + 1
-        first, positives = data.first_interactions(FIRST_K), data.matrix()
+        first = data.first_interactions(FIRST_K) if first is None else first
+        positives = data.matrix()
         # A positive is "later" unless it is one of the first FIRST_K interactions.
         later = positives - positives.multiply(first)
         later.eliminate_zeros()

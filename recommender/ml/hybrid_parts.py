@@ -97,8 +97,10 @@ class Parts:
         self.cmap_weights = content_map(positives, self.content, self.known, *self.cmap_params)
         self.cpop_weights = content_popularity(self.content, self.counts, self.known, 10.0)
         self.seq = liked_later_weights(data, SEQ_SMOOTHING)
-        self.newcomer = NewcomerModel().fit(data)
-        first = data.first_interactions(FIRST_K)  # the kernel matches them, the network trains on them
+        first = data.first_interactions(
+            FIRST_K
+        )  # the newcomer model and the network train on them, the kernel matches them
+        self.newcomer = NewcomerModel().fit(data, first)
         train_users = np.unique(data.user_idx)
         self.kernel = UserKernel().fit(
             users=train_users,

@@ -87,6 +87,21 @@ def _held_out(pool: np.ndarray, holdout: float, rng: np.random.Generator) -> np.
     return np.sort(rng.permutation(pool)[:n])
 
 
+def reveal_first(data: RecData, user_rows: list[np.ndarray], n_revealed: int):
+    """Per user (their interaction rows in `data`): the first n_revealed interactions by timestamp
+    (ties keep data order) as history items and liked flags, the positives after them, and the
+    timestamp of the first revealed one (NaN when none is revealed)."""
+    histories, liked, relevant, first = [], [], [], []
+    for rows in user_rows:
+        ordered = rows[np.argsort(data.timestamp[rows], kind="stable")]
+        shown, rest = ordered[:n_revealed], ordered[n_revealed:]
+        histories.append(data.item_idx[shown])
+        liked.append(data.positive[shown])
+        relevant.append(data.item_idx[rest[data.positive[rest]]])
+        first.append(data.timestamp[shown].min() if len(shown) else np.nan)
+    return histories, liked, relevant, np.asarray(first, dtype=np.float64)
+
+
 def _finish(scenario, train, users, known, histories, liked, exclude, relevant, candidates, first_time=None) -> Split:
     cand_mask = np.zeros(train.n_items, dtype=bool)
     cand_mask[candidates] = True
@@ -168,14 +183,7 @@ def few_shot_split(data: RecData, *, seed: int, holdout: float = 0.2, n_revealed
     """The user-cold users with their first n_revealed interactions (by timestamp) as history."""
     cold, train = _cold_users(data, seed, holdout)
     rows = _user_rows(data)
-    histories, liked, relevant, first = [], [], [], []
-    for u in cold:
-        ordered = rows[u][np.argsort(data.timestamp[rows[u]], kind="stable")]
-        shown, rest = ordered[:n_revealed], ordered[n_revealed:]
-        histories.append(data.item_idx[shown])
-        liked.append(data.positive[shown])
-        relevant.append(data.item_idx[rest[data.positive[rest]]])
-        first.append(data.timestamp[shown].min() if len(shown) else np.nan)
+    histories, liked, relevant, first = reveal_first(data, [rows[u] for u in cold], n_revealed)
     candidates = np.unique(train.item_idx)
     return _finish("few_shot", train, cold, False, histories, liked, histories, relevant, candidates, first)
 
