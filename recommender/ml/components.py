@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from recommender.ml.data import RecData, UserFeatures
+from recommender.ml.data import RecData, UserFeatures, time_order
 from recommender.ml.features import N_AGE_BANDS, N_GENDERS, age_band, one_hot
 
 
@@ -65,7 +65,7 @@ def liked_later_weights(data: RecData, smoothing: float) -> np.ndarray:
     users who saw i and then liked j and n_i the users who saw i. The direction matters for new users:
     their first interactions predict what they go on to like (sign-up sessions rate items in batches).
     """
-    order = np.lexsort((np.arange(len(data.user_idx)), data.timestamp, data.user_idx))
+    order = time_order(data.user_idx, data.timestamp)
     users, items, liked = data.user_idx[order], data.item_idx[order], data.positive[order]
     bounds = np.searchsorted(users, np.arange(data.n_users + 1))
     counts = np.zeros((data.n_items, data.n_items))

@@ -63,6 +63,11 @@ class ScoreContext:
         return np.asarray(self.first_time, dtype=np.float64)
 
 
+def time_order(user_idx: np.ndarray, timestamp: np.ndarray) -> np.ndarray:
+    """Interaction row order by user, then timestamp (ties keep data order)."""
+    return np.lexsort((np.arange(len(user_idx)), timestamp, user_idx))
+
+
 @dataclass
 class RecData:
     """Interactions (parallel arrays) plus item and user side features, all indexed 0..n-1.
@@ -176,7 +181,7 @@ class RecData:
 
     def first_interactions(self, k: int) -> sp.csr_matrix:
         """Binary user x item CSR matrix of each user's first k interactions (by timestamp; ties keep data order)."""
-        order = np.lexsort((np.arange(len(self.user_idx)), self.timestamp, self.user_idx))
+        order = time_order(self.user_idx, self.timestamp)
         users = self.user_idx[order]
         starts = np.searchsorted(users, np.arange(self.n_users))
         keep = np.arange(len(order)) - starts[users] < k

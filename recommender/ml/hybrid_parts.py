@@ -97,9 +97,8 @@ class Parts:
         self.cmap_weights = content_map(positives, self.content, self.known, *self.cmap_params)
         self.cpop_weights = content_popularity(self.content, self.counts, self.known, 10.0)
         self.seq = liked_later_weights(data, SEQ_SMOOTHING)
-        first = data.first_interactions(
-            FIRST_K
-        )  # the newcomer model and the network train on them, the kernel matches them
+        # The newcomer model and the network train on the first interactions, the kernel matches them.
+        first = data.first_interactions(FIRST_K)
         self.newcomer = NewcomerModel().fit(data, first)
         train_users = np.unique(data.user_idx)
         self.kernel = UserKernel().fit(
