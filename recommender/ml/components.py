@@ -199,8 +199,8 @@ class NewcomerModel:
 
     @classmethod
     def restore(cls, state: dict, weights: np.ndarray) -> "NewcomerModel":
-        model = cls(lam=state["lam"], profile_scale=state["profile_scale"])
-        for key in cls.STATE:
+        model = cls()
+        for key in cls.STATE:  # lam and profile_scale included
             setattr(model, key, state[key])
         model.weights = weights
         return model

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from recommender.ml.blend import COLD_FOLDS, Stacked, inner_splits, ndcg20
 from recommender.ml.splits import few_shot_split, item_cold_split, make_split, user_cold_split, warm_split
 
 
@@ -87,8 +88,6 @@ def test_unknown_scenario_is_refused(data):
 
 
 def test_inner_cold_folds_hold_out_disjoint_users_and_items_and_leak_nothing(data):
-    from recommender.ml.blend import COLD_FOLDS, inner_splits
-
     folds = inner_splits(data, seed=3)
     assert len(folds["warm"]) == 1
     assert [len(folds[r]) for r in ("item_cold", "user_cold", "few_shot")] == [COLD_FOLDS] * 3 == [3, 3, 3]
@@ -110,8 +109,6 @@ def test_inner_cold_folds_hold_out_disjoint_users_and_items_and_leak_nothing(dat
 
 
 def test_stacked_folds_score_like_one_split_of_all_their_users(data):
-    from recommender.ml.blend import Stacked, inner_splits, ndcg20
-
     folds = inner_splits(data, seed=3)["few_shot"]
     rng = np.random.default_rng(0)
     scores = [rng.random((len(split.users), data.n_items)) for split in folds]
