@@ -99,6 +99,31 @@ MONTH = 30 * 86400.0
 FIRST_K = 3  # a training user's first interactions, matched against a new user's (both met the sign-up page)
 
 
+def start_months(data: RecData) -> tuple[float, int]:
+    """The training data's first timestamp and how many months (MONTH) it spans, counting the last."""
+    if not len(data.timestamp):
+        return 0.0, 1
+    start = float(data.timestamp.min())
+    return start, int((float(data.timestamp.max()) - start) // MONTH) + 1
+
+
+def newcomer_profile(
+    features: UserFeatures, first_time: np.ndarray, start: float, n_months: int, n_occupations: int
+) -> np.ndarray:
+    """One-hot age band, gender, occupation and start month (months since `start`; later starts count
+    as the last month, an unknown start as none) of users seen as newcomers."""
+    months = (np.asarray(first_time, dtype=np.float64) - start) / MONTH
+    month = np.where(np.isfinite(months), np.clip(np.nan_to_num(months), 0, n_months - 1), -1).astype(np.int64)
+    return np.hstack(
+        [
+            one_hot(age_band(features.age), N_AGE_BANDS),
+            one_hot(features.gender, N_GENDERS),
+            one_hot(features.occupation, n_occupations),
+            one_hot(month, n_months),
+        ]
+    )
+
+
 class UserKernel:
     """Kernel regression over training users: a user's scores are the positives of similar users.
 
@@ -206,15 +231,10 @@ class NewcomerModel:
         return model
 
     def _inputs(self, seen: sp.csr_matrix, features: UserFeatures, first_time: np.ndarray) -> sp.csr_matrix:
-        months = (np.asarray(first_time, dtype=np.float64) - self.start) / MONTH
-        month = np.where(np.isfinite(months), np.clip(np.nan_to_num(months), 0, self.n_months - 1), -1).astype(np.int64)
         profile = np.hstack(
             [
-                one_hot(age_band(features.age), N_AGE_BANDS),
-                one_hot(features.gender, N_GENDERS),
-                one_hot(features.occupation, self.n_occupations),
-                one_hot(month, self.n_months),
-                np.ones((len(month), 1), dtype=np.float32),
+                newcomer_profile(features, first_time, self.start, self.n_months, self.n_occupations),
+                np.ones((len(features.age), 1), dtype=np.float32),
             ]
         )
         return sp.hstack([sp.csr_matrix(seen, dtype=np.float64), sp.csr_matrix(profile * self.profile_scale)]).tocsr()
@@ -225,9 +245,7 @@ class NewcomerModel:
         `first`: `data.first_interactions(FIRST_K)` when the caller has it already.
         """
         self.n_items, self.n_occupations = data.n_items, data.n_occupations
-        self.start = float(data.timestamp.min()) if len(data.timestamp) else 0.0
-        span = float(data.timestamp.max()) - self.start if len(data.timestamp) else 0.0
-        self.n_months = int(span // MONTH) + 1
+        self.start, self.n_months = start_months(data)
         first = data.first_interactions(FIRST_K) if first is None else first
         positives = data.matrix()
         # A positive is "later" unless it is one of the first FIRST_K interactions.

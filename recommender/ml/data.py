@@ -179,14 +179,20 @@ class RecData:
         np.minimum.at(out, self.user_idx, self.timestamp)
         return np.where(np.isfinite(out), out, np.nan)
 
-    def first_interactions(self, k: int) -> sp.csr_matrix:
-        """Binary user x item CSR matrix of each user's first k interactions (by timestamp; ties keep data order)."""
+    def time_positions(self) -> np.ndarray:
+        """Per interaction row: its 1-based place among its user's interactions by timestamp (ties keep data order)."""
         order = time_order(self.user_idx, self.timestamp)
         users = self.user_idx[order]
         starts = np.searchsorted(users, np.arange(self.n_users))
-        keep = np.arange(len(order)) - starts[users] < k
+        out = np.empty(len(order), dtype=np.int64)
+        out[order] = np.arange(len(order)) - starts[users] + 1
+        return out
+
+    def first_interactions(self, k: int) -> sp.csr_matrix:
+        """Binary user x item CSR matrix of each user's first k interactions (by timestamp; ties keep data order)."""
+        keep = self.time_positions() <= k
         mat = sp.csr_matrix(
-            (np.ones(int(keep.sum()), dtype=np.float32), (users[keep], self.item_idx[order][keep])),
+            (np.ones(int(keep.sum()), dtype=np.float32), (self.user_idx[keep], self.item_idx[keep])),
             shape=(self.n_users, self.n_items),
         )
         mat.data[:] = 1.0

@@ -21,13 +21,14 @@ from recommender.ml.components import (
 from recommender.ml.data import ItemFeatures, RecData, ScoreContext
 from recommender.ml.features import histories_matrix, item_content, liked_histories, user_profile, year_edges
 from recommender.ml.neural import NeuralConfig, NeuralTrainer, TwoTower, pick_device
+from recommender.ml.newcomer_net import NewcomerNet
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 PARTS = {
     "warm": ("ease", "ease_seen", "neural", "kernel", "pop", "cmap"),
     "item_cold": ("neural_content", "cmap", "cpop"),
     "user_cold": ("kernel", "demo", "pop", "neural"),
-    "few_shot": ("kernel", "demo", "ease", "ease_seen", "pop", "neural", "cmap", "seq", "newcomer"),
+    "few_shot": ("kernel", "demo", "ease", "ease_seen", "pop", "newcomer_net", "cmap", "seq", "newcomer"),
 }
 EASE_LAMBDAS = (100.0, 200.0, 300.0, 500.0, 800.0)
 SEEN_LAMBDAS = (300.0, 600.0, 1000.0)
@@ -48,6 +49,7 @@ KERNEL_GRID = {  # searched one coordinate at a time, in this order, twice
     ),
     "warm": dict(liked=(0.02, 0.05, 0.1, 0.2), seen=(0.0, 0.02, 0.05)),
 }
+FEW_SHOT_MAX = 10  # the most history items a new (not yet trained on) user is scored with as few-shot
 
 
 class Parts:
@@ -61,6 +63,7 @@ class Parts:
         self.ease_lambda, self.seen_lambda, self.cmap_params = 300.0, 600.0, (1000.0, 10.0)
         self.kernel_params = {regime: KernelParams() for regime in ("warm", "user_cold", "few_shot")}
         self.neural_epochs = self.neural_cfg.max_epochs
+        self.newcomer_net_epochs = NewcomerNet().epochs
 
     @property
     def net(self) -> TwoTower:
@@ -112,6 +115,7 @@ class Parts:
         self._fit_demo()
         self._tune_kernel(splits, data)
         self._fit_neural(data, positives, seen, first, train_users, splits)
+        self._fit_newcomer_net(data, splits)
         self.fitted = True
 
     def _fit_demo(self) -> None:
@@ -193,6 +197,21 @@ class Parts:
         if splits:
             self.neural_epochs = epochs
 
+    def _fit_newcomer_net(self, data, splits) -> None:
+        """Early-stopped on the few-shot validation users; not fitted for a fold without them (warm)."""
+        if splits and "few_shot" not in splits:
+            return
+        net = NewcomerNet(seed=self.seed, max_history=FEW_SHOT_MAX, epochs=self.newcomer_net_epochs)
+        if not splits:
+            self.newcomer_net = net.fit(data)
+            return
+        split = splits["few_shot"]
+        ctx = split.context()
+        liked = histories_matrix(liked_histories(ctx.histories, ctx.history_positive), self.n_items)
+        seen = histories_matrix(ctx.histories, self.n_items)
+        inputs = (liked, seen, ctx.features, ctx.first_times())
+        self.newcomer_net = net.fit(data, validate=lambda model: ndcg20(split, model.score(*inputs)))
+
     # Scoring the parts.
 
     def _content_of(self, items: ItemFeatures) -> np.ndarray:
@@ -258,6 +277,8 @@ class Parts:
             out["ease_seen"] = np.asarray(seen @ self.ease_seen, dtype=np.float64)
         if "seq" in names:
             out["seq"] = np.asarray(seen @ self.seq, dtype=np.float64)
+        if "newcomer_net" in names:
+            out["newcomer_net"] = self.newcomer_net.score(liked, seen, context.features, context.first_times())
         if "newcomer" in names:
             out["newcomer"] = self.newcomer.score(seen, context.features, context.first_times())
         if "cmap" in names:

@@ -2,6 +2,8 @@
 
 It blends, per request regime, parts that are all trained on the training data only:
 - `neural`: the two-tower network (`neural.py`), with the item-id part for known items;
+- `newcomer_net`: a small network from a newcomer's first 1..FEW_SHOT_MAX interactions, demographics
+  and start month to what they like next (`newcomer_net.py`; few-shot, in place of `neural`);
 - `neural_content`: the same network with item ids dropped (how a new item is scored);
 - `ease`: EASE item-item weights on the liked history (fold-in for any user);
 - `ease_seen`: ridge item-item weights from everything seen (low ratings too) to what is liked;
@@ -31,10 +33,11 @@ from recommender.ml.blend import REGIMES, Stacked, fit_weights, inner_splits
 from recommender.ml.components import KernelParams, NewcomerModel, UserKernel
 from recommender.ml.data import ItemFeatures, RecData, ScoreContext, UserFeatures
 from recommender.ml.features import histories_matrix, liked_histories
-from recommender.ml.hybrid_parts import FORMAT_VERSION, PARTS, Parts
+from recommender.ml.hybrid_parts import FEW_SHOT_MAX, FORMAT_VERSION, PARTS, Parts
 from recommender.ml.mapping import IdMap
 from recommender.ml.metrics import top_k
 from recommender.ml.neural import NeuralConfig, TwoTower, pick_device
+from recommender.ml.newcomer_net import NewcomerNet
 
 DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
 # The smallest validation gain a blend-weight step must bring: one split of a few hundred users
@@ -46,13 +49,13 @@ MIN_GAIN, STACKED_MIN_GAIN = 0.002, 0.0005
 class HybridScorer(Parts):
     """The cold-start hybrid. See the module docstring; `Parts` holds the fitted pieces and save/load."""
 
-    FEW_SHOT_MAX = 10
+    FEW_SHOT_MAX = FEW_SHOT_MAX
 
     def fit(self, data: RecData) -> "HybridScorer":
         """Tune and blend on inner validation splits of `data` (see `blend.py`), then refit on all of it."""
         started = time.perf_counter()
         folds = inner_splits(data, seed=self.seed)
-        self.weights, self.validation, epochs = {}, {}, []
+        self.weights, self.validation, epochs, newcomer_epochs = {}, {}, [], []
         # Warm first: it picks the item-item lambdas the few-shot parts reuse.
         for group in (("warm",), ("item_cold", "user_cold", "few_shot")):
             scored, group_epochs = {regime: [] for regime in group}, []
@@ -60,6 +63,8 @@ class HybridScorer(Parts):
                 fold = {regime: folds[regime][j] for regime in group}
                 self._fit_parts(fold[group[0]].train, splits=fold)
                 group_epochs.append(self.neural_epochs)
+                if "few_shot" in fold:
+                    newcomer_epochs.append(self.newcomer_net.epochs)
                 for regime, split in fold.items():
                     scored[regime].append((split, self._regime_parts(regime, split.context(), split.users)))
             for regime, runs in scored.items():
@@ -69,6 +74,7 @@ class HybridScorer(Parts):
                 self.weights[regime], self.validation[regime] = fit_weights(split, parts, min_gain=min_gain)
             epochs.append(np.mean(group_epochs))  # the warm and the cold group have an equal say
         self.neural_epochs = int(round(np.mean(epochs)))
+        self.newcomer_net_epochs = int(round(np.mean(newcomer_epochs)))
         self._fit_parts(data, splits=None)
         self.fit_seconds = time.perf_counter() - started
         return self
@@ -197,6 +203,8 @@ class HybridScorer(Parts):
             mat = getattr(k, name)
             arrays.update({f"k_{name}_{p}": getattr(mat, p) for p in ("data", "indices", "indptr")})
         arrays.update({f"nn/{name}": t.detach().cpu().numpy() for name, t in self.net.state_dict().items()})
+        newcomer_net, newcomer_net_weights = self.newcomer_net.state()
+        arrays.update({f"newcomer_net/{name}": w for name, w in newcomer_net_weights.items()})
         meta = {
             "format_version": FORMAT_VERSION,
             "model_name": self.model_name,
@@ -212,10 +220,12 @@ class HybridScorer(Parts):
             "kernel_params": {r: asdict(p) for r, p in self.kernel_params.items()},
             "neural": asdict(self.neural_cfg),
             "neural_epochs": self.neural_epochs,
+            "newcomer_net_epochs": self.newcomer_net_epochs,
             "ease_lambda": self.ease_lambda,
             "seen_lambda": self.seen_lambda,
             "cmap_params": list(self.cmap_params),
             "newcomer": self.newcomer.state(),
+            "newcomer_net": newcomer_net,
             "item_map": self.item_map.to_dict() if self.item_map else None,
             "user_map": self.user_map.to_dict() if self.user_map else None,
         }
@@ -238,12 +248,17 @@ class HybridScorer(Parts):
             "weights",
             "validation",
             "neural_epochs",
+            "newcomer_net_epochs",
             "seen_lambda",
             "ease_lambda",
         ):
             setattr(self, key, meta[key])
         self.cmap_params = tuple(meta["cmap_params"])
         self.newcomer = NewcomerModel.restore(meta["newcomer"], arrays["newcomer_weights"])
+        prefix = "newcomer_net/"
+        self.newcomer_net = NewcomerNet.restore(
+            meta["newcomer_net"], {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+        )
         self.kernel_params = {r: KernelParams(**p) for r, p in meta["kernel_params"].items()}
         self.item_map = IdMap.from_dict(meta["item_map"]) if meta["item_map"] else None
         self.user_map = IdMap.from_dict(meta["user_map"]) if meta["user_map"] else None

@@ -99,3 +99,5 @@ def test_first_interactions_are_the_earliest_by_timestamp_with_ties_in_data_orde
     assert np.flatnonzero(first[1]).tolist() == [2]
     assert not first[2].any()
     assert np.flatnonzero(small.first_interactions(3).toarray()[0]).tolist() == [1, 3, 4]
+    # Each row's place in its user's time order (1-based; the tie at t=2 keeps data order).
+    assert small.time_positions().tolist() == [3, 1, 2, 1, 4]

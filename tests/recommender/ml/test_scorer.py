@@ -85,8 +85,10 @@ def test_save_load_round_trip_gives_identical_scores(data, fitted, tmp_path):
     new = data.item_features([2, 3])
     assert np.array_equal(loaded.score(np.array([-1]), ctx, new), fitted.score(np.array([-1]), ctx, new))
     # The few-shot parts that read the first interactions and start time survive the round trip too.
-    before, after = (m._raw_parts(("newcomer", "kernel"), ctx, None, "few_shot") for m in (fitted, loaded))
-    assert np.array_equal(after["newcomer"], before["newcomer"]) and np.array_equal(after["kernel"], before["kernel"])
+    names = ("newcomer", "newcomer_net", "kernel")
+    before, after = (m._raw_parts(names, ctx, None, "few_shot") for m in (fitted, loaded))
+    assert all(np.array_equal(after[name], before[name]) for name in names)
+    assert loaded.newcomer_net_epochs == fitted.newcomer_net_epochs == fitted.newcomer_net.epochs
     assert loaded.weights == fitted.weights
     assert loaded.category_names == ["a", "b", "c"]
 
@@ -126,3 +128,22 @@ def test_same_seed_gives_identical_scores(data, fitted):
     again = HybridScorer(seed=0, model_name="test-model", neural=SMALL_NEURAL).fit(data)
     ctx = new_user_context(data, [2, 5])
     assert np.array_equal(again.score(np.array([-1]), ctx), fitted.score(np.array([-1]), ctx))
+
+
+def test_newcomer_net_epochs_come_from_the_cold_folds(data, monkeypatch):
+    import recommender.ml.hybrid_parts as hybrid_parts
+
+    fits = []
+
+    class Recording(hybrid_parts.NewcomerNet):
+        def fit(self, data, *, validate=None, **kwargs):
+            out = super().fit(data, validate=validate, max_epochs=6, patience=2) if validate else super().fit(data)
+            fits.append((validate is not None, out.epochs))
+            return out
+
+    monkeypatch.setattr(hybrid_parts, "NewcomerNet", Recording)
+    model = HybridScorer(seed=0, model_name="test-model", neural=SMALL_NEURAL).fit(data)
+    # Early-stopped once per cold fold (never for the warm fold), then refitted for their mean epoch count.
+    assert [validated for validated, _ in fits] == [True, True, True, False]
+    assert fits[-1][1] == model.newcomer_net_epochs == round(np.mean([epochs for _, epochs in fits[:3]]))
+    assert model.newcomer_net is not None and model.newcomer_net.epochs == fits[-1][1]
