@@ -2,14 +2,14 @@
 
 It blends, per request regime, parts that are all trained on the training data only:
 - `neural`: the two-tower network (`neural.py`), with the item-id part for known items;
-- `newcomer_net`: a small network from a newcomer's first 1..FEW_SHOT_MAX interactions, demographics
-  and start month to what they like next (`newcomer_net.py`; few-shot, in place of `neural`);
 - `neural_content`: the same network with item ids dropped (how a new item is scored);
 - `ease`: EASE item-item weights on the liked history (fold-in for any user);
 - `ease_seen`: ridge item-item weights from everything seen (low ratings too) to what is liked;
 - `seq`: how often users who saw an item went on to like each other item later (few-shot);
 - `newcomer`: a ridge model from a newcomer's first items, demographics and start month to what
   training users like after their first interactions (few-shot);
+- `newcomer_net`: a small network from a newcomer's first 1..FEW_SHOT_MAX interactions, demographics
+  and start month to what they like next (`newcomer_net.py`; few-shot, in place of `neural`);
 - `cmap`: a linear map from the liked history to content space, so any item with content scores;
 - `kernel`: a kernel over training users (demographics + shared history);
 - `demo`: smoothed popularity within the user's demographic groups;
@@ -49,8 +49,6 @@ MIN_GAIN, STACKED_MIN_GAIN = 0.002, 0.0005
 class HybridScorer(Parts):
     """The cold-start hybrid. See the module docstring; `Parts` holds the fitted pieces and save/load."""
 
-    FEW_SHOT_MAX = FEW_SHOT_MAX
-
     def fit(self, data: RecData) -> "HybridScorer":
         """Tune and blend on inner validation splits of `data` (see `blend.py`), then refit on all of it."""
         started = time.perf_counter()
@@ -82,9 +80,9 @@ class HybridScorer(Parts):
     def _regime_of(self, context: ScoreContext, n_history: np.ndarray) -> np.ndarray:
         if context.known_users:
             return np.full(len(n_history), "warm", dtype=object)
-        return np.where(
-            n_history == 0, "user_cold", np.where(n_history <= self.FEW_SHOT_MAX, "few_shot", "warm")
-        ).astype(object)
+        return np.where(n_history == 0, "user_cold", np.where(n_history <= FEW_SHOT_MAX, "few_shot", "warm")).astype(
+            object
+        )
 
     def _blend(self, regime: str, context: ScoreContext, users) -> np.ndarray:
         parts = self._regime_parts(regime, context, users)
@@ -220,7 +218,6 @@ class HybridScorer(Parts):
             "kernel_params": {r: asdict(p) for r, p in self.kernel_params.items()},
             "neural": asdict(self.neural_cfg),
             "neural_epochs": self.neural_epochs,
-            "newcomer_net_epochs": self.newcomer_net_epochs,
             "ease_lambda": self.ease_lambda,
             "seen_lambda": self.seen_lambda,
             "cmap_params": list(self.cmap_params),
@@ -248,7 +245,6 @@ class HybridScorer(Parts):
             "weights",
             "validation",
             "neural_epochs",
-            "newcomer_net_epochs",
             "seen_lambda",
             "ease_lambda",
         ):
@@ -259,6 +255,7 @@ class HybridScorer(Parts):
         self.newcomer_net = NewcomerNet.restore(
             meta["newcomer_net"], {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
         )
+        self.newcomer_net_epochs = self.newcomer_net.epochs
         self.kernel_params = {r: KernelParams(**p) for r, p in meta["kernel_params"].items()}
         self.item_map = IdMap.from_dict(meta["item_map"]) if meta["item_map"] else None
         self.user_map = IdMap.from_dict(meta["user_map"]) if meta["user_map"] else None
