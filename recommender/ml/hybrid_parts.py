@@ -150,8 +150,7 @@ class Parts:
                 continue
             split = splits[regime] if regime == "warm" else leave_one_out(data, regime)
             ctx = split.context()
-            liked = histories_matrix(liked_histories(ctx.histories, ctx.history_positive), self.n_items)
-            seen = histories_matrix(ctx.histories, self.n_items)
+            liked, seen = self._history_matrices(ctx)
             self_index, first = split.users, ctx.first_times()
             if regime != "user_cold":
                 base = replace(base, liked=1.0, seen=0.5) if regime == "few_shot" else replace(base, liked=0.05)
@@ -207,12 +206,15 @@ class Parts:
             return
         split = splits["few_shot"]
         ctx = split.context()
-        liked = histories_matrix(liked_histories(ctx.histories, ctx.history_positive), self.n_items)
-        seen = histories_matrix(ctx.histories, self.n_items)
-        inputs = (liked, seen, ctx.features, ctx.first_times())
+        inputs = (*self._history_matrices(ctx), ctx.features, ctx.first_times())
         self.newcomer_net = net.fit(data, validate=lambda model: ndcg20(split, model.score(*inputs)))
 
     # Scoring the parts.
+
+    def _history_matrices(self, context: ScoreContext) -> tuple:
+        """The context's liked and seen (any interaction) history items as binary [n, n_items] CSR matrices."""
+        liked = histories_matrix(liked_histories(context.histories, context.history_positive), self.n_items)
+        return liked, histories_matrix(context.histories, self.n_items)
 
     def _content_of(self, items: ItemFeatures) -> np.ndarray:
         return item_content(items, self.edges)
@@ -242,8 +244,7 @@ class Parts:
                 torch.as_tensor(self.content, dtype=torch.float32, device=device),
                 torch.as_tensor(self.known, dtype=torch.float32, device=device),
             )
-        liked = histories_matrix(liked_histories(context.histories, context.history_positive), self.n_items)
-        seen = histories_matrix(context.histories, self.n_items)
+        liked, seen = self._history_matrices(context)
 
         def tensor(a):
             return torch.as_tensor(np.asarray(a), dtype=torch.float32, device=device)
@@ -262,8 +263,7 @@ class Parts:
 
     def _raw_parts(self, names, context: ScoreContext, users, regime: str = "warm") -> dict[str, np.ndarray]:
         n = len(context.histories)
-        liked = histories_matrix(liked_histories(context.histories, context.history_positive), self.n_items)
-        seen = histories_matrix(context.histories, self.n_items)
+        liked, seen = self._history_matrices(context)
         out = {}
         if "neural" in names or "neural_content" in names:
             user = self._neural_user_vectors(context, users)

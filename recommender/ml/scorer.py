@@ -80,9 +80,8 @@ class HybridScorer(Parts):
     def _regime_of(self, context: ScoreContext, n_history: np.ndarray) -> np.ndarray:
         if context.known_users:
             return np.full(len(n_history), "warm", dtype=object)
-        return np.where(n_history == 0, "user_cold", np.where(n_history <= FEW_SHOT_MAX, "few_shot", "warm")).astype(
-            object
-        )
+        few_or_warm = np.where(n_history <= FEW_SHOT_MAX, "few_shot", "warm")
+        return np.where(n_history == 0, "user_cold", few_or_warm).astype(object)
 
     def _blend(self, regime: str, context: ScoreContext, users) -> np.ndarray:
         parts = self._regime_parts(regime, context, users)
