@@ -155,7 +155,9 @@ def build_recdata(*, model_name: str | None = None, positive_rating: float | Non
     users = user_feature_rows(
         user_ids=user_ids, dim=dim, category_cols=category_cols, occupations=occupations, model_name=model_name
     )
-    rows = list(Interaction.objects.values_list("user_id", "item_id", "kind", "value", "timestamp"))
+    # In the order they were recorded (not the model's newest-first default): interactions with the same
+    # timestamp then keep the order `histories` serves them in, and the data file's order after an import.
+    rows = list(Interaction.objects.order_by("id").values_list("user_id", "item_id", "kind", "value", "timestamp"))
     rows = [r for r in rows if str(r[0]) in user_map and str(r[1]) in item_map]
     return RecData(
         n_users=len(user_ids),
