@@ -22,8 +22,13 @@ def test_evaluate_stores_a_report_with_every_method_and_scenario(world, capsys):
     assert set(scenarios["warm"]) == {"random", "popularity", "ease"}
     metrics = {f"{m}@{k}" for m in ("precision", "recall", "f1", "ndcg", "hit_rate", "coverage") for k in (5, 10)}
     assert metrics <= set(scenarios["warm"]["ease"])
-    # The synthetic world has a strong structure: a learned method must beat chance in the warm case.
-    assert scenarios["warm"]["ease"]["ndcg@10"] > scenarios["warm"]["random"]["ndcg@10"] + 0.2
+    # The synthetic world has a strong structure: a learned method must beat chance in the warm case. Each
+    # user has 2 held-out favourites among the ~20 unseen items of their category and ~107 candidates:
+    # ranking that category first (its items are alike) gives about hit_rate@10 0.76 and ndcg@10 0.28,
+    # chance about 0.18 and 0.07.
+    warm = scenarios["warm"]
+    assert warm["ease"]["hit_rate@10"] > 0.6 and warm["random"]["hit_rate@10"] < 0.4
+    assert warm["ease"]["ndcg@10"] > 3 * warm["random"]["ndcg@10"]
     assert "| ndcg@10 | warm | item_cold | user_cold | few_shot |" in capsys.readouterr().out
 
 
