@@ -156,7 +156,7 @@ def build_recdata(*, model_name: str | None = None, positive_rating: float | Non
         user_ids=user_ids, dim=dim, category_cols=category_cols, occupations=occupations, model_name=model_name
     )
     # In the order they were recorded (not the model's newest-first default): interactions with the same
-    # timestamp then keep the order `histories` serves them in, and the data file's order after an import.
+    # timestamp then keep the order `histories` reads them in, and the data file's order after an import.
     rows = list(Interaction.objects.order_by("id").values_list("user_id", "item_id", "kind", "value", "timestamp"))
     rows = [r for r in rows if str(r[0]) in user_map and str(r[1]) in item_map]
     return RecData(
