@@ -21,6 +21,7 @@ from recommender.ml.components import (
 from recommender.ml.data import ItemFeatures, RecData, ScoreContext
 from recommender.ml.features import histories_matrix, item_content, liked_histories, user_profile, year_edges
 from recommender.ml.neural import NeuralConfig, NeuralTrainer, TwoTower, pick_device
+from recommender.ml.newcomer_net import EPOCHS as NEWCOMER_NET_EPOCHS
 from recommender.ml.newcomer_net import NewcomerNet
 
 FORMAT_VERSION = 5
@@ -63,7 +64,7 @@ class Parts:
         self.ease_lambda, self.seen_lambda, self.cmap_params = 300.0, 600.0, (1000.0, 10.0)
         self.kernel_params = {regime: KernelParams() for regime in ("warm", "user_cold", "few_shot")}
         self.neural_epochs = self.neural_cfg.max_epochs
-        self.newcomer_net_epochs = NewcomerNet().epochs
+        self.newcomer_net_epochs = NEWCOMER_NET_EPOCHS
 
     @property
     def net(self) -> TwoTower:

@@ -19,13 +19,15 @@ from recommender.ml.components import newcomer_profile, start_months
 from recommender.ml.data import RecData, UserFeatures
 from recommender.ml.neural import pick_device
 
+EPOCHS = 20  # until validation picks the count (`fit(validate=...)`)
+
 
 class NewcomerNet:
     """fit(data) / score(liked, seen, features, first_time) / state() + restore()."""
 
     STATE = ("hidden", "max_history", "epochs", "lr", "batch_users", "start", "n_months", "n_items", "n_occupations")
 
-    def __init__(self, *, seed: int = 0, hidden: int = 256, max_history: int = 10, epochs: int = 20):
+    def __init__(self, *, seed: int = 0, hidden: int = 256, max_history: int = 10, epochs: int = EPOCHS):
         self.seed, self.hidden, self.max_history, self.epochs = seed, hidden, max_history, epochs
         self.lr, self.batch_users = 1e-3, 64
 

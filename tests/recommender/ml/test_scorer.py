@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+import recommender.ml.hybrid_parts as hybrid_parts
 from recommender.ml.artifact import ArtifactError, ArtifactMismatch
 from recommender.ml.data import ItemFeatures, ScoreContext
 from recommender.ml.scorer import HybridScorer
@@ -131,8 +132,6 @@ def test_same_seed_gives_identical_scores(data, fitted):
 
 
 def test_newcomer_net_epochs_come_from_the_cold_folds(data, monkeypatch):
-    import recommender.ml.hybrid_parts as hybrid_parts
-
     fits = []
 
     class Recording(hybrid_parts.NewcomerNet):
