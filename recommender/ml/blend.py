@@ -3,17 +3,27 @@
 A warm split (20% of each user's training positives held out, everything else kept, so the warm
 blend is tuned under nearly the final conditions), and COLD_FOLDS cold folds: each holds out, at
 once, a different fifth of the training users (user-cold and few-shot validation) and a different
-fifth of the training items (item-cold validation). The cold regimes' blend weights are fitted on
-all folds' users together (three times the users of one fold, so much less noise in the weights).
+fifth of the training items (item-cold validation), and a further tenth of the users keep only their
+first three interactions in the fold's training data (few_shot_trained: newcomers as a retrain finds
+them, in the training data with a few rows). The cold regimes' blend weights are fitted on all folds'
+users together (three times the users of one fold, so much less noise in the weights); the few-shot
+weights on the untrained and the trained newcomers together, since serving scores both alike.
 Nothing outside the training data is ever looked at.
 """
 
 import numpy as np
 
 from recommender.ml.data import RecData
-from recommender.ml.splits import Split, _finish, _user_rows, reveal_first, warm_split
+from recommender.ml.splits import Split, _finish, _user_rows, by_time, reveal_first, warm_split
 
 REGIMES = ("warm", "item_cold", "user_cold", "few_shot")
+# The cold folds' validation splits, and the regime whose blend each one fits.
+COLD_SPLITS = {
+    "item_cold": "item_cold",
+    "user_cold": "user_cold",
+    "few_shot": "few_shot",
+    "few_shot_trained": "few_shot",
+}
 _DISCOUNTS = 1.0 / np.log2(np.arange(2, 22))
 GRID = (0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.5, 6.0)
 COLD_FOLDS = 3
@@ -37,31 +47,45 @@ class Stacked:
 def inner_splits(
     data: RecData, *, seed: int, holdout: float = 0.2, n_revealed: int = 3, folds: int = COLD_FOLDS
 ) -> dict[str, list[Split]]:
-    """Validation splits per regime: [warm] alone, and `folds` cold folds (item_cold, user_cold and
-    few_shot at index j share fold j's training set; the folds hold out disjoint users and items)."""
+    """Validation splits per regime: [warm] alone, and `folds` cold folds (item_cold, user_cold,
+    few_shot and few_shot_trained at index j share fold j's training set; the folds hold out
+    disjoint users and items, and their trained newcomers are disjoint from every fold's cold users)."""
     rng = np.random.default_rng([seed, 99])
     users, items = np.unique(data.user_idx), np.unique(data.item_idx)
     n_users, n_items = int(round(holdout * len(users))), int(round(holdout * len(items)))
     user_order, item_order = rng.permutation(users), rng.permutation(items)
+    spare = user_order[folds * n_users :]
+    n_trained = min(n_users // 2, len(spare) // folds)
     out = {"warm": [warm_split(data, seed=int(rng.integers(2**31)), holdout=holdout)]}
-    for regime in ("item_cold", "user_cold", "few_shot"):
-        out[regime] = []
+    for name in COLD_SPLITS:
+        out[name] = []
     for j in range(folds):
         cold = _cold_fold(
             data,
             np.sort(user_order[j * n_users : (j + 1) * n_users]),
             np.sort(item_order[j * n_items : (j + 1) * n_items]),
+            np.sort(spare[j * n_trained : (j + 1) * n_trained]),
             n_revealed,
         )
-        for regime, split in cold.items():
-            out[regime].append(split)
+        for name, split in cold.items():
+            out[name].append(split)
     return out
 
 
-def _cold_fold(data: RecData, cold_users: np.ndarray, cold_items: np.ndarray, n_revealed: int) -> dict[str, Split]:
-    """item_cold, user_cold and few_shot validation splits holding out these users and items."""
-    train = data.with_interactions(~np.isin(data.user_idx, cold_users) & ~np.isin(data.item_idx, cold_items))
-    rows, train_rows = _user_rows(data), _user_rows(train)
+def _cold_fold(
+    data: RecData, cold_users: np.ndarray, cold_items: np.ndarray, newcomers: np.ndarray, n_revealed: int
+) -> dict[str, Split]:
+    """item_cold, user_cold and few_shot validation splits holding out these users and items, and
+    few_shot_trained: `newcomers` with only their first n_revealed interactions in the training data
+    (the users who just signed up, as a retrain finds them)."""
+    rows = _user_rows(data)
+    off_cold = {u: rows[u][~np.isin(data.item_idx[rows[u]], cold_items)] for u in (*cold_users, *newcomers)}
+    first_rows = [by_time(data, off_cold[u])[:n_revealed] for u in newcomers]
+    held_users = np.concatenate([cold_users, newcomers])
+    in_train = ~np.isin(data.user_idx, held_users) & ~np.isin(data.item_idx, cold_items)
+    in_train[np.concatenate([np.empty(0, dtype=np.int64), *first_rows])] = True
+    train = data.with_interactions(in_train)
+    train_rows = _user_rows(train)
     known = np.unique(train.item_idx)
     empty = np.empty(0, dtype=np.int64)
 
@@ -69,7 +93,7 @@ def _cold_fold(data: RecData, cold_users: np.ndarray, cold_items: np.ndarray, n_
         return train.item_idx[train_rows[u]], train.positive[train_rows[u]]
 
     splits = {}
-    on_cold = data.positive & np.isin(data.item_idx, cold_items) & ~np.isin(data.user_idx, cold_users)
+    on_cold = data.positive & np.isin(data.item_idx, cold_items) & ~np.isin(data.user_idx, held_users)
     ic_users = np.unique(data.user_idx[on_cold])
     ic_rel = [data.item_idx[rows[u][on_cold[rows[u]]]] for u in ic_users]
     h = [hist(u) for u in ic_users]
@@ -85,16 +109,16 @@ def _cold_fold(data: RecData, cold_users: np.ndarray, cold_items: np.ndarray, n_
         cold_items,
         train.first_times()[ic_users],
     )
-    mine = [rows[u][~np.isin(data.item_idx[rows[u]], cold_items)] for u in cold_users]
+    mine = [off_cold[u] for u in cold_users]
     uc_rel = [data.item_idx[m[data.positive[m]]] for m in mine]
-    fs_hist, fs_liked, fs_rel, fs_first = reveal_first(data, mine, n_revealed)
     n = len(cold_users)
     splits["user_cold"] = _finish(
         "user_cold", train, cold_users, False, [empty] * n, [empty.astype(bool)] * n, [empty] * n, uc_rel, known
     )
-    splits["few_shot"] = _finish(
-        "few_shot", train, cold_users, False, fs_hist, fs_liked, fs_hist, fs_rel, known, fs_first
-    )
+    for name, users in (("few_shot", cold_users), ("few_shot_trained", newcomers)):
+        fs_hist, fs_liked, fs_rel, fs_first = reveal_first(data, [off_cold[u] for u in users], n_revealed)
+        trained = name == "few_shot_trained"
+        splits[name] = _finish(name, train, users, trained, fs_hist, fs_liked, fs_hist, fs_rel, known, fs_first)
     return splits
 
 

@@ -11,8 +11,16 @@ from recommender.ml.metrics import ranking_metrics, top_k
 from recommender.ml.splits import SCENARIOS, make_split
 
 METHODS = ("random", "popularity", "demographic_popularity", "ease", "content_knn", "hybrid")
-# user_cold and few_shot hold out the same users, so one fit serves both.
-_TRAINING_GROUPS = {"warm": "warm", "item_cold": "item_cold", "user_cold": "users", "few_shot": "users"}
+# user_cold, few_shot and user_cold_trained train on the same data (the held-out users' profiles and
+# no interactions of theirs), so one fit serves all three; few_shot_trained adds their first ones.
+_TRAINING_GROUPS = {
+    "warm": "warm",
+    "item_cold": "item_cold",
+    "user_cold": "users",
+    "few_shot": "users",
+    "user_cold_trained": "users",
+    "few_shot_trained": "users_trained",
+}
 
 
 def default_factory(name: str, seed: int):

@@ -252,6 +252,9 @@ class Parts:
 
         n = len(context.histories)
         ids = np.asarray(users if users is not None and context.known_users else np.full(n, -1), dtype=np.int64)
+        # A learned user id is used only for a user warm by evidence: the id of a trained newcomer
+        # (no or a few training interactions) is close to its random start.
+        ids = np.where([len(h) > FEW_SHOT_MAX for h in context.histories], ids, -1)
         out = self.net.users(
             tensor(user_profile(context.features, self.n_occupations)),
             tensor(liked.toarray()),

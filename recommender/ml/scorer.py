@@ -15,10 +15,11 @@ It blends, per request regime, parts that are all trained on the training data o
 - `demo`: smoothed popularity within the user's demographic groups;
 - `pop` / `cpop`: the item's training positives / their prediction from content (new items).
 Each part is divided by its per-user spread over the known items, then weighted. The weights of each
-regime (warm: known user; user_cold: no history; few_shot: 1..FEW_SHOT_MAX history items; item_cold:
-items without interactions) are fitted on inner validation splits carved from the training data
-(`blend.inner_splits`: one warm split, three cold folds); hyperparameters (lambdas, kernel
-widths, network epochs) likewise.
+regime (by evidence, trained-on users included: user_cold: no history; few_shot: 1..FEW_SHOT_MAX
+history items; warm: more; item_cold: items without interactions) are fitted on inner validation
+splits carved from the training data (`blend.inner_splits`: one warm split, three cold folds whose
+few-shot users are both held out and, as after a retrain, trained on with their first interactions);
+hyperparameters (lambdas, kernel widths, network epochs) likewise.
 """
 
 import time
@@ -29,7 +30,7 @@ import scipy.sparse as sp
 import torch
 
 from recommender.ml.artifact import read_artifact, write_artifact
-from recommender.ml.blend import REGIMES, Stacked, fit_weights, inner_splits
+from recommender.ml.blend import COLD_SPLITS, REGIMES, Stacked, fit_weights, inner_splits
 from recommender.ml.components import KernelParams, NewcomerModel, UserKernel
 from recommender.ml.data import ItemFeatures, RecData, ScoreContext, UserFeatures
 from recommender.ml.features import histories_matrix, liked_histories
@@ -55,16 +56,19 @@ class HybridScorer(Parts):
         folds = inner_splits(data, seed=self.seed)
         self.weights, self.validation, epochs, newcomer_epochs = {}, {}, [], []
         # Warm first: it picks the item-item lambdas the few-shot parts reuse.
-        for group in (("warm",), ("item_cold", "user_cold", "few_shot")):
-            scored, group_epochs = {regime: [] for regime in group}, []
+        for group in (("warm",), tuple(COLD_SPLITS)):
+            scored, group_epochs = {}, []
             for j in range(len(folds[group[0]])):
-                fold = {regime: folds[regime][j] for regime in group}
-                self._fit_parts(fold[group[0]].train, splits=fold)
+                fold = {name: folds[name][j] for name in group}
+                # Parts are tuned on one split per regime; few_shot_trained only joins the blend search.
+                self._fit_parts(fold[group[0]].train, splits={r: s for r, s in fold.items() if r in REGIMES})
                 group_epochs.append(self.neural_epochs)
                 if "few_shot" in fold:
                     newcomer_epochs.append(self.newcomer_net.epochs)
-                for regime, split in fold.items():
-                    scored[regime].append((split, self._regime_parts(regime, split.context(), split.users)))
+                for name, split in fold.items():
+                    regime = COLD_SPLITS.get(name, name)
+                    parts = self._regime_parts(regime, split.context(), split.users)
+                    scored.setdefault(regime, []).append((split, parts))
             for regime, runs in scored.items():
                 split = runs[0][0] if len(runs) == 1 else Stacked([s for s, _ in runs])
                 parts = {name: np.vstack([p[name] for _, p in runs]) for name in runs[0][1]}
@@ -77,9 +81,19 @@ class HybridScorer(Parts):
         self.fit_seconds = time.perf_counter() - started
         return self
 
-    def _regime_of(self, context: ScoreContext, n_history: np.ndarray) -> np.ndarray:
-        if context.known_users:
-            return np.full(len(n_history), "warm", dtype=object)
+    def regimes(self, context: ScoreContext) -> np.ndarray:
+        """Each user's regime by how much history the model can use now, trained on or not.
+
+        No history items the model knows: user_cold; 1..FEW_SHOT_MAX: few_shot; more: warm. Being in
+        the training data does not make a user warm: a newcomer whose first few interactions were
+        trained on is still scored by the models fitted for newcomers (`_known_history` first drops
+        history items the model has no interactions for).
+        """
+        return self._regimes(self._known_history(context))
+
+    @staticmethod
+    def _regimes(known_context: ScoreContext) -> np.ndarray:
+        n_history = np.array([len(h) for h in known_context.histories])
         few_or_warm = np.where(n_history <= FEW_SHOT_MAX, "few_shot", "warm")
         return np.where(n_history == 0, "user_cold", few_or_warm).astype(object)
 
@@ -101,8 +115,7 @@ class HybridScorer(Parts):
         self._require_fitted()
         users = np.asarray(users, dtype=np.int64)
         context = self._known_history(context)
-        n_hist = np.array([len(h) for h in context.histories])
-        regimes = self._regime_of(context, n_hist)
+        regimes = self._regimes(context)
         out = np.zeros((len(users), self.n_items))
         for regime in REGIMES:
             rows = np.flatnonzero(regimes == regime)

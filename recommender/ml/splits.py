@@ -12,18 +12,22 @@ Rules (all seeded by `seed`, fraction `holdout`, default 20%):
 - few_shot: the same held-out users (same seed), their first `n_revealed` (3) interactions by
   timestamp (ties keep data order) revealed as fold-in history; evaluated on their remaining
   positives; the revealed items are not ranked.
+- user_cold_trained / few_shot_trained: the same users as the product has them after a retrain,
+  in the training data and scored by their index: user_cold_trained with their profile and no
+  interactions (the user_cold training set), few_shot_trained with their first `n_revealed`
+  interactions part of the training data (everything after them held out).
 
 A held-out positive that cannot be ranked (not a candidate) is dropped from the relevant set;
 users left with no relevant item are not evaluated.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from recommender.ml.data import RecData, ScoreContext
 
-SCENARIOS = ("warm", "item_cold", "user_cold", "few_shot")
+SCENARIOS = ("warm", "item_cold", "user_cold", "few_shot", "user_cold_trained", "few_shot_trained")
 
 
 @dataclass
@@ -87,13 +91,18 @@ def _held_out(pool: np.ndarray, holdout: float, rng: np.random.Generator) -> np.
     return np.sort(rng.permutation(pool)[:n])
 
 
+def by_time(data: RecData, rows: np.ndarray) -> np.ndarray:
+    """These interaction rows of one user in time order (ties keep data order)."""
+    return rows[np.argsort(data.timestamp[rows], kind="stable")]
+
+
 def reveal_first(data: RecData, user_rows: list[np.ndarray], n_revealed: int):
     """Per user (their interaction rows in `data`): the first n_revealed interactions by timestamp
     (ties keep data order) as history items and liked flags, the positives after them, and the
     timestamp of the first revealed one (NaN when none is revealed)."""
     histories, liked, relevant, first = [], [], [], []
     for rows in user_rows:
-        ordered = rows[np.argsort(data.timestamp[rows], kind="stable")]
+        ordered = by_time(data, rows)
         shown, rest = ordered[:n_revealed], ordered[n_revealed:]
         histories.append(data.item_idx[shown])
         liked.append(data.positive[shown])
@@ -163,15 +172,14 @@ def item_cold_split(data: RecData, *, seed: int, holdout: float = 0.2) -> Split:
     return _finish("item_cold", train, users, True, histories, liked, exclude, relevant, cold, first)
 
 
-def _cold_users(data: RecData, seed: int, holdout: float) -> tuple[np.ndarray, RecData]:
-    rng = np.random.default_rng(seed)
-    cold = _held_out(np.unique(data.user_idx), holdout, rng)
-    return cold, data.with_interactions(~np.isin(data.user_idx, cold))
+def _cold_users(data: RecData, seed: int, holdout: float) -> np.ndarray:
+    return _held_out(np.unique(data.user_idx), holdout, np.random.default_rng(seed))
 
 
 def user_cold_split(data: RecData, *, seed: int, holdout: float = 0.2) -> Split:
     """Hold out 20% of the users entirely; rank every item that has training interactions."""
-    cold, train = _cold_users(data, seed, holdout)
+    cold = _cold_users(data, seed, holdout)
+    train = data.with_interactions(~np.isin(data.user_idx, cold))
     rows = _user_rows(data)
     empty = [np.empty(0, dtype=np.int64) for _ in cold]
     relevant = [data.item_idx[rows[u][data.positive[rows[u]]]] for u in cold]
@@ -179,13 +187,35 @@ def user_cold_split(data: RecData, *, seed: int, holdout: float = 0.2) -> Split:
     return _finish("user_cold", train, cold, False, empty, [e.astype(bool) for e in empty], empty, relevant, candidates)
 
 
-def few_shot_split(data: RecData, *, seed: int, holdout: float = 0.2, n_revealed: int = 3) -> Split:
-    """The user-cold users with their first n_revealed interactions (by timestamp) as history."""
-    cold, train = _cold_users(data, seed, holdout)
+def user_cold_trained_split(data: RecData, *, seed: int, holdout: float = 0.2) -> Split:
+    """The user-cold users after a retrain: in the training data (profile, no interactions), scored by index."""
+    split = user_cold_split(data, seed=seed, holdout=holdout)
+    return replace(split, scenario="user_cold_trained", known_users=True, _cache={})
+
+
+def few_shot_split(
+    data: RecData, *, seed: int, holdout: float = 0.2, n_revealed: int = 3, trained: bool = False
+) -> Split:
+    """The user-cold users with their first n_revealed interactions (by timestamp) as history.
+
+    trained: those first interactions are also in the training data and the users are scored by
+    index (few_shot_trained: the newcomers as they are after a retrain).
+    """
+    cold = _cold_users(data, seed, holdout)
+    later = np.isin(data.user_idx, cold)
+    if trained:
+        later &= data.time_positions() > n_revealed
+    train = data.with_interactions(~later)
     rows = _user_rows(data)
     histories, liked, relevant, first = reveal_first(data, [rows[u] for u in cold], n_revealed)
     candidates = np.unique(train.item_idx)
-    return _finish("few_shot", train, cold, False, histories, liked, histories, relevant, candidates, first)
+    scenario = "few_shot_trained" if trained else "few_shot"
+    return _finish(scenario, train, cold, trained, histories, liked, histories, relevant, candidates, first)
+
+
+def few_shot_trained_split(data: RecData, *, seed: int, holdout: float = 0.2) -> Split:
+    """The few-shot users after a retrain: their first interactions are part of the training data."""
+    return few_shot_split(data, seed=seed, holdout=holdout, trained=True)
 
 
 def make_split(data: RecData, scenario: str, *, seed: int, holdout: float = 0.2) -> Split:
@@ -195,6 +225,8 @@ def make_split(data: RecData, scenario: str, *, seed: int, holdout: float = 0.2)
         "item_cold": item_cold_split,
         "user_cold": user_cold_split,
         "few_shot": few_shot_split,
+        "user_cold_trained": user_cold_trained_split,
+        "few_shot_trained": few_shot_trained_split,
     }
     if scenario not in makers:
         raise ValueError(f"unknown scenario {scenario!r}; expected one of {SCENARIOS}")
