@@ -7,12 +7,14 @@
 import io
 import math
 
-SCENARIO_ORDER = ["warm", "item_cold", "user_cold", "few_shot"]
+SCENARIO_ORDER = ["warm", "item_cold", "user_cold", "few_shot", "user_cold_trained", "few_shot_trained"]
 SCENARIO_LABELS = {
     "warm": "Warm",
     "item_cold": "Item cold-start",
     "user_cold": "User cold-start",
     "few_shot": "Few-shot",
+    "user_cold_trained": "User cold-start, trained on",
+    "few_shot_trained": "Few-shot, trained on",
 }
 METHOD_ORDER = ["hybrid", "ease", "content_knn", "demographic_popularity", "popularity", "random"]
 # Okabe-Ito: distinguishable with colour-blindness; the hybrid gets the strongest colour.

@@ -36,6 +36,22 @@ NDCG20 = {
         "content_knn": 0.101,
         "random": 0.010,
     },
+    "user_cold_trained": {
+        "hybrid": 0.266,
+        "ease": 0.201,
+        "popularity": 0.201,
+        "demographic_popularity": 0.213,
+        "content_knn": 0.087,
+        "random": 0.011,
+    },
+    "few_shot_trained": {
+        "hybrid": 0.307,
+        "ease": 0.256,
+        "popularity": 0.209,
+        "demographic_popularity": 0.219,
+        "content_knn": 0.101,
+        "random": 0.010,
+    },
 }
 
 

@@ -64,7 +64,8 @@ def test_svgs_name_every_scenario_and_method():
     results = realistic_results()
     for svg in (plots.recall_curves_svg(results), plots.ndcg_bars_svg(results)):
         assert svg.startswith("<?xml")
-        for text in ("Warm", "Item cold-start", "User cold-start", "Few-shot", "hybrid", "demographic_popularity"):
+        labels = ("Warm", "Item cold-start", "User cold-start", "Few-shot", "User cold-start, trained on")
+        for text in (*labels, "Few-shot, trained on", "hybrid", "demographic_popularity"):
             assert text in svg
 
 

@@ -70,6 +70,36 @@ def test_known_user_by_index(data, fitted):
     assert scores[0].tolist() == sorted(scores[0].tolist(), reverse=True)
 
 
+def test_trained_users_are_scored_by_the_regime_their_history_calls_for(data):
+    # After a retrain, newcomers are training users with 3 or 0 interactions: still newcomers.
+    keep = ~((data.user_idx == 0) & (data.time_positions() > 3)) & (data.user_idx != 1)
+    trained = data.with_interactions(keep)
+    model = HybridScorer(seed=0, model_name="test-model", neural=SMALL_NEURAL).fit(trained)
+    users = np.array([0, 1, 2])
+    rows = [trained.user_idx == u for u in users]
+    ctx = ScoreContext(
+        trained.user_features(users),
+        [trained.item_idx[r] for r in rows],
+        [trained.positive[r] for r in rows],
+        known_users=True,
+        first_time=trained.first_times()[users],
+    )
+    assert [len(h) for h in ctx.histories] == [3, 0, 12]
+    assert model.regimes(ctx).tolist() == ["few_shot", "user_cold", "warm"]
+    scores = model.score(users, ctx)
+
+    def one(row):
+        f = trained.user_features(users[row : row + 1])
+        h, p, t = ctx.histories[row : row + 1], ctx.history_positive[row : row + 1], ctx.first_time[row : row + 1]
+        return ScoreContext(f, h, p, known_users=True, first_time=t)
+
+    for row, regime in enumerate(("few_shot", "user_cold", "warm")):
+        expected = model._blend(regime, one(row), users[row : row + 1])[0]
+        assert np.allclose(scores[row, model.known], expected[model.known])
+    # What the old rule (trained on, so warm) gave the newcomer is not what it gets now.
+    assert not np.allclose(scores[0, model.known], model._blend("warm", one(0), users[:1])[0, model.known])
+
+
 def test_similar_items_prefers_the_same_topic(data, fitted):
     top, sims = fitted.similar_items(0, k=5)
     assert 0 not in top.tolist()

@@ -2,7 +2,14 @@ import numpy as np
 import pytest
 
 from recommender.ml.blend import COLD_FOLDS, Stacked, inner_splits, ndcg20
-from recommender.ml.splits import few_shot_split, item_cold_split, make_split, user_cold_split, warm_split
+from recommender.ml.splits import (
+    SCENARIOS,
+    few_shot_split,
+    item_cold_split,
+    make_split,
+    user_cold_split,
+    warm_split,
+)
 
 
 def pairs(data):
@@ -67,12 +74,29 @@ def test_few_shot_reveals_the_first_three_interactions(data):
     assert np.isnan(cold.context().first_times()).all()
 
 
-@pytest.mark.parametrize("scenario", ["warm", "item_cold", "user_cold", "few_shot"])
+@pytest.mark.parametrize("scenario", SCENARIOS)
 def test_splits_are_seeded(data, scenario):
     a, b, c = (make_split(data, scenario, seed=s) for s in (3, 3, 4))
     assert pairs(a.train) == pairs(b.train)
     assert [r.tolist() for r in a.relevant] == [r.tolist() for r in b.relevant]
     assert pairs(a.train) != pairs(c.train)
+
+
+def test_trained_scenarios_hold_the_newcomers_as_a_retrain_finds_them(data):
+    cold, few = make_split(data, "user_cold", seed=2), make_split(data, "few_shot", seed=2)
+    cold_t, few_t = make_split(data, "user_cold_trained", seed=2), make_split(data, "few_shot_trained", seed=2)
+    # Profile in the training data, no interactions: the user-cold training set, users known by index.
+    assert (cold_t.known_users, cold.known_users) == (True, False)
+    assert pairs(cold_t.train) == pairs(cold.train) and cold_t.users.tolist() == cold.users.tolist()
+    # The first three interactions are training rows now; everything after them is still held out.
+    assert few_t.known_users and few_t.users.tolist() == few.users.tolist()
+    revealed = {(int(u), int(i)) for u, h in zip(few.users, few.histories, strict=True) for i in h}
+    assert pairs(few_t.train) == pairs(few.train) | revealed
+    assert [h.tolist() for h in few_t.histories] == [h.tolist() for h in few.histories]
+    assert [r.tolist() for r in few_t.relevant] == [r.tolist() for r in few.relevant]
+    assert not {(int(u), int(i)) for u, r in zip(few_t.users, few_t.relevant, strict=True) for i in r} & pairs(
+        few_t.train
+    )
 
 
 def test_mask_hides_non_candidates_and_excluded(data):
@@ -90,22 +114,33 @@ def test_unknown_scenario_is_refused(data):
 def test_inner_cold_folds_hold_out_disjoint_users_and_items_and_leak_nothing(data):
     folds = inner_splits(data, seed=3)
     assert len(folds["warm"]) == 1
-    assert [len(folds[r]) for r in ("item_cold", "user_cold", "few_shot")] == [COLD_FOLDS] * 3 == [3, 3, 3]
-    held_users, held_items = [], []
-    for item_cold, user_cold, few_shot in zip(folds["item_cold"], folds["user_cold"], folds["few_shot"], strict=True):
+    names = ("item_cold", "user_cold", "few_shot", "few_shot_trained")
+    assert [len(folds[r]) for r in names] == [COLD_FOLDS] * 4 == [3, 3, 3, 3]
+    held_users, held_items, newcomers = [], [], []
+    for item_cold, user_cold, few_shot, trained in zip(*(folds[r] for r in names), strict=True):
         users, items = set(user_cold.users.tolist()), set(item_cold.candidates.tolist())
         assert len(items) == 9  # round(0.2 * 45)
-        assert few_shot.train is user_cold.train is item_cold.train  # the three share one training set
+        assert few_shot.train is user_cold.train is item_cold.train is trained.train  # one training set
         train = user_cold.train
         assert not users & set(train.user_idx.tolist()) and not items & set(train.item_idx.tolist())
-        for user, shown in zip(few_shot.users, few_shot.histories, strict=True):
-            mine = (data.user_idx == user) & ~np.isin(data.item_idx, list(items))
-            first = data.item_idx[mine][np.argsort(data.timestamp[mine], kind="stable")][:3]
-            assert shown.tolist() == first.tolist()
+        assert len(trained.users) == 6 and not set(trained.users.tolist()) & users  # round(0.2 * 60) // 2
+        assert not set(trained.users.tolist()) & set(item_cold.users.tolist())
+        for split in (few_shot, trained):
+            for user, shown in zip(split.users, split.histories, strict=True):
+                mine = (data.user_idx == user) & ~np.isin(data.item_idx, list(items))
+                first = data.item_idx[mine][np.argsort(data.timestamp[mine], kind="stable")][:3]
+                assert shown.tolist() == first.tolist()
+                # A trained newcomer's training rows are exactly those first three, as after a retrain.
+                expected = first.tolist() if split is trained else []
+                assert sorted(train.item_idx[train.user_idx == user].tolist()) == sorted(expected)
+        assert trained.known_users and not few_shot.known_users
         held_users.append(users)
         held_items.append(items)
+        newcomers.append(set(trained.users.tolist()))
     assert len(set.union(*held_users)) == sum(map(len, held_users))  # disjoint users
     assert len(set.union(*held_items)) == sum(map(len, held_items))  # disjoint items
+    assert not set.union(*held_users) & set.union(*newcomers)
+    assert len(set.union(*newcomers)) == sum(map(len, newcomers))
 
 
 def test_stacked_folds_score_like_one_split_of_all_their_users(data):
