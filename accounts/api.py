@@ -14,13 +14,14 @@ class MeView(GenericAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = ProfileSerializer
 
-    def _profile(self):
+    def get_object(self):
+        """The caller's own profile (also what OPTIONS describes, so no queryset is needed)."""
         profile_ensure(user=self.request.user)  # users made before the profile signal existed
         return profile_for_user(user=self.request.user)
 
     @extend_schema(summary="My profile")
     def get(self, request):
-        return Response(ProfileSerializer(self._profile()).data)
+        return Response(ProfileSerializer(self.get_object()).data)
 
     @extend_schema(summary="Replace my profile (fields left out keep their values)")
     def put(self, request):
@@ -31,7 +32,7 @@ class MeView(GenericAPIView):
         return self._update(request, partial=True)
 
     def _update(self, request, *, partial):
-        serializer = ProfileSerializer(self._profile(), data=request.data, partial=partial)
+        serializer = ProfileSerializer(self.get_object(), data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         profile_update(user=request.user, **serializer.validated_data)
-        return Response(ProfileSerializer(self._profile()).data)
+        return Response(ProfileSerializer(self.get_object()).data)

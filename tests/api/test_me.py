@@ -109,3 +109,12 @@ def test_anonymous_gets_401_and_nothing_changes(anon_api, alice):
     assert anon_api.patch(URL, {"about": "x"}, format="json").status_code == 401
     assert list(Profile.objects.exclude(about="").values_list("id", flat=True)) == []
     assert User.objects.count() == 1
+
+
+def test_options_describes_the_profile_fields_and_changes_nothing(alice_api, alice):
+    before = _profile_row(alice)
+    response = alice_api.options(URL)
+    assert response.status_code == 200
+    put = response.json()["actions"]["PUT"]
+    assert put["age"]["type"] == "integer" and put["username"]["read_only"] is True
+    assert _profile_row(alice) == before
