@@ -117,3 +117,18 @@ def test_swagger_ui_uses_local_assets_only(anon_api):
     for asset in assets:
         if asset.startswith("/static/"):
             assert finders.find(asset.removeprefix("/static/")), asset
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "as_user"),
+    [("POST", "/api/auth/token/", False), ("POST", "/api/interactions/", True), ("PATCH", "/api/me/", True)],
+)
+def test_a_deeply_nested_json_body_is_a_400_not_a_500(alice, method, url, as_user):
+    client = APIClient()
+    if as_user:
+        client.force_authenticate(alice)
+    body = "[" * 100_000 + "]" * 100_000
+    response = client.generic(method, url, body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json() == {"detail": "JSON parse error - the document is nested too deeply."}
+    assert Token.objects.count() == 0 and alice.interactions.count() == 0
