@@ -5,7 +5,8 @@ blend is tuned under nearly the final conditions), and COLD_FOLDS cold folds: ea
 once, a different fifth of the training users (user-cold and few-shot validation) and a different
 fifth of the training items (item-cold validation), and a further tenth of the users keep only their
 first three interactions in the fold's training data (few_shot_trained: newcomers as a retrain finds
-them, in the training data with a few rows). The cold regimes' blend weights are fitted on all folds'
+them, in the training data with a few rows; so a fold trains on the other 70% of the users in full).
+The cold regimes' blend weights are fitted on all folds'
 users together (three times the users of one fold, so much less noise in the weights); the few-shot
 weights on the untrained and the trained newcomers together, since serving scores both alike.
 Nothing outside the training data is ever looked at.
@@ -45,18 +46,30 @@ class Stacked:
 
 
 def inner_splits(
-    data: RecData, *, seed: int, holdout: float = 0.2, n_revealed: int = 3, folds: int = COLD_FOLDS
+    data: RecData,
+    *,
+    seed: int,
+    holdout: float = 0.2,
+    n_revealed: int = 3,
+    folds: int = COLD_FOLDS,
+    warm_min_history: int = 0,
 ) -> dict[str, list[Split]]:
     """Validation splits per regime: [warm] alone, and `folds` cold folds (item_cold, user_cold,
     few_shot and few_shot_trained at index j share fold j's training set; the folds hold out
-    disjoint users and items, and their trained newcomers are disjoint from every fold's cold users)."""
+    disjoint users and items, and their trained newcomers are disjoint from every fold's cold users).
+    warm_min_history: the warm split validates only users left with at least this many interactions
+    (every user when none is)."""
     rng = np.random.default_rng([seed, 99])
     users, items = np.unique(data.user_idx), np.unique(data.item_idx)
     n_users, n_items = int(round(holdout * len(users))), int(round(holdout * len(items)))
     user_order, item_order = rng.permutation(users), rng.permutation(items)
     spare = user_order[folds * n_users :]
     n_trained = min(n_users // 2, len(spare) // folds)
-    out = {"warm": [warm_split(data, seed=int(rng.integers(2**31)), holdout=holdout)]}
+    warm_seed = int(rng.integers(2**31))
+    warm = warm_split(data, seed=warm_seed, holdout=holdout, min_history=warm_min_history)
+    if not len(warm.users):  # no user has that long a history yet (a young catalog): validate on all
+        warm = warm_split(data, seed=warm_seed, holdout=holdout)
+    out = {"warm": [warm]}
     for name in COLD_SPLITS:
         out[name] = []
     for j in range(folds):

@@ -73,7 +73,7 @@ def evaluate(
                 rng = np.random.default_rng([seed, SCENARIOS.index(sc), 7])
                 per_seed[sc][method].append(evaluate_split(fitted[key], split, ks=ks, rng=rng))
                 if log:
-                    log(f"seed={seed} {sc:9s} {method:22s} ndcg@20={per_seed[sc][method][-1].get('ndcg@20', 0):.4f}")
+                    log(f"seed={seed} {sc:17s} {method:22s} ndcg@20={per_seed[sc][method][-1].get('ndcg@20', 0):.4f}")
     results = {}
     for sc in scenarios:
         results[sc] = {}

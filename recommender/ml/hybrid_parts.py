@@ -50,7 +50,7 @@ KERNEL_GRID = {  # searched one coordinate at a time, in this order, twice
     ),
     "warm": dict(liked=(0.02, 0.05, 0.1, 0.2), seen=(0.0, 0.02, 0.05)),
 }
-FEW_SHOT_MAX = 10  # the most history items a new (not yet trained on) user is scored with as few-shot
+FEW_SHOT_MAX = 10  # the most history items a user is scored with as few-shot (trained on or not)
 
 
 class Parts:
@@ -252,9 +252,9 @@ class Parts:
 
         n = len(context.histories)
         ids = np.asarray(users if users is not None and context.known_users else np.full(n, -1), dtype=np.int64)
-        # A learned user id is used only for a user warm by evidence: the id of a trained newcomer
-        # (no or a few training interactions) is close to its random start.
-        ids = np.where([len(h) > FEW_SHOT_MAX for h in context.histories], ids, -1)
+        # A learned user id is used only when it was trained on more than FEW_SHOT_MAX interactions:
+        # the id of a newcomer trained on none or a few is close to its random start.
+        ids = np.where(self._training_rows(ids) > FEW_SHOT_MAX, ids, -1)
         out = self.net.users(
             tensor(user_profile(context.features, self.n_occupations)),
             tensor(liked.toarray()),
@@ -264,6 +264,14 @@ class Parts:
             tensor((ids >= 0) & (ids < self.n_users)),
         )
         return out.cpu().numpy()
+
+    def _training_rows(self, users) -> np.ndarray:
+        """How many items each user index interacted with in the training data (0: never trained on)."""
+        k, users = self.kernel, np.asarray(users, dtype=np.int64)
+        if not len(k.users):
+            return np.zeros(len(users), dtype=np.int64)
+        pos = np.minimum(np.searchsorted(k.users, users), len(k.users) - 1)
+        return np.where(k.users[pos] == users, np.diff(k.seen.indptr)[pos], 0)
 
     def _raw_parts(self, names, context: ScoreContext, users, regime: str = "warm") -> dict[str, np.ndarray]:
         n = len(context.histories)

@@ -18,7 +18,8 @@ Each part is divided by its per-user spread over the known items, then weighted.
 regime (by evidence, trained-on users included: user_cold: no history; few_shot: 1..FEW_SHOT_MAX
 history items; warm: more; item_cold: items without interactions) are fitted on inner validation
 splits carved from the training data (`blend.inner_splits`: one warm split, three cold folds whose
-few-shot users are both held out and, as after a retrain, trained on with their first interactions);
+few-shot validation users are of two kinds: held out, and, as after a retrain, trained on with their
+first interactions);
 hyperparameters (lambdas, kernel widths, network epochs) likewise.
 """
 
@@ -53,7 +54,8 @@ class HybridScorer(Parts):
     def fit(self, data: RecData) -> "HybridScorer":
         """Tune and blend on inner validation splits of `data` (see `blend.py`), then refit on all of it."""
         started = time.perf_counter()
-        folds = inner_splits(data, seed=self.seed)
+        # Warm validation only on users the warm blend will serve (more than FEW_SHOT_MAX history items).
+        folds = inner_splits(data, seed=self.seed, warm_min_history=FEW_SHOT_MAX + 1)
         self.weights, self.validation, epochs, newcomer_epochs = {}, {}, [], []
         # Warm first: it picks the item-item lambdas the few-shot parts reuse.
         for group in (("warm",), tuple(COLD_SPLITS)):

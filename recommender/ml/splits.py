@@ -1,4 +1,4 @@
-"""Seeded train/test splits for the four cold-start scenarios, with no leakage into training.
+"""Seeded train/test splits for the six evaluation scenarios, with no leakage into training.
 
 Rules (all seeded by `seed`, fraction `holdout`, default 20%):
 
@@ -15,7 +15,8 @@ Rules (all seeded by `seed`, fraction `holdout`, default 20%):
 - user_cold_trained / few_shot_trained: the same users as the product has them after a retrain,
   in the training data and scored by their index: user_cold_trained with their profile and no
   interactions (the user_cold training set), few_shot_trained with their first `n_revealed`
-  interactions part of the training data (everything after them held out).
+  interactions part of the training data (everything after them held out; items that only such a
+  newcomer's first interactions reached are candidates too, as they are in the product).
 
 A held-out positive that cannot be ranked (not a candidate) is dropped from the relevant set;
 users left with no relevant item are not evaluated.
@@ -92,8 +93,9 @@ def _held_out(pool: np.ndarray, holdout: float, rng: np.random.Generator) -> np.
 
 
 def by_time(data: RecData, rows: np.ndarray) -> np.ndarray:
-    """These interaction rows of one user in time order (ties keep data order)."""
-    return rows[np.argsort(data.timestamp[rows], kind="stable")]
+    """These interaction rows of one user in time order, ties by row (data) order, as `time_order`."""
+    rows = np.asarray(rows, dtype=np.int64)
+    return rows[np.lexsort((rows, data.timestamp[rows]))]
 
 
 def reveal_first(data: RecData, user_rows: list[np.ndarray], n_revealed: int):
@@ -134,8 +136,13 @@ def _finish(scenario, train, users, known, histories, liked, exclude, relevant, 
     )
 
 
-def warm_split(data: RecData, *, seed: int, holdout: float = 0.2, min_positives: int = 5) -> Split:
-    """Hold out 20% of each eligible user's positives; rank all items but the user's training items."""
+def warm_split(
+    data: RecData, *, seed: int, holdout: float = 0.2, min_positives: int = 5, min_history: int = 0
+) -> Split:
+    """Hold out 20% of each eligible user's positives; rank all items but the user's training items.
+
+    min_history: evaluate only users left with at least this many training interactions (the users
+    a model scores as warm; its validation inside `fit` uses it)."""
     rng = np.random.default_rng(seed)
     test_mask = np.zeros(len(data.user_idx), dtype=bool)
     for rows in _user_rows(data):
@@ -146,7 +153,7 @@ def warm_split(data: RecData, *, seed: int, holdout: float = 0.2, min_positives:
     users, histories, liked, relevant = [], [], [], []
     train_rows, test_rows = _user_rows(train), _user_rows(data.with_interactions(test_mask))
     for u in range(data.n_users):
-        if len(test_rows[u]):
+        if len(test_rows[u]) and len(train_rows[u]) >= min_history:
             users.append(u)
             histories.append(train.item_idx[train_rows[u]])
             liked.append(train.positive[train_rows[u]])

@@ -98,6 +98,14 @@ def test_trained_users_are_scored_by_the_regime_their_history_calls_for(data):
         assert np.allclose(scores[row, model.known], expected[model.known])
     # What the old rule (trained on, so warm) gave the newcomer is not what it gets now.
     assert not np.allclose(scores[0, model.known], model._blend("warm", one(0), users[:1])[0, model.known])
+    # A learned user id counts only once trained on more than FEW_SHOT_MAX rows (user 2 has 12).
+    for row, uses_id in ((0, False), (1, False), (2, True)):
+        as_new = one(row)
+        as_new.known_users = False
+        by_id, by_profile = (
+            model._raw_parts(("neural",), c, users[row : row + 1])["neural"] for c in (one(row), as_new)
+        )
+        assert np.allclose(by_id, by_profile) is not uses_id
 
 
 def test_similar_items_prefers_the_same_topic(data, fitted):

@@ -87,16 +87,25 @@ def test_trained_scenarios_hold_the_newcomers_as_a_retrain_finds_them(data):
     cold_t, few_t = make_split(data, "user_cold_trained", seed=2), make_split(data, "few_shot_trained", seed=2)
     # Profile in the training data, no interactions: the user-cold training set, users known by index.
     assert (cold_t.known_users, cold.known_users) == (True, False)
-    assert pairs(cold_t.train) == pairs(cold.train) and cold_t.users.tolist() == cold.users.tolist()
+    assert cold_t.users.tolist() == cold.users.tolist() and not set(cold_t.users.tolist()) & set(cold_t.train.user_idx)
     # The first three interactions are training rows now; everything after them is still held out.
     assert few_t.known_users and few_t.users.tolist() == few.users.tolist()
     revealed = {(int(u), int(i)) for u, h in zip(few.users, few.histories, strict=True) for i in h}
     assert pairs(few_t.train) == pairs(few.train) | revealed
     assert [h.tolist() for h in few_t.histories] == [h.tolist() for h in few.histories]
-    assert [r.tolist() for r in few_t.relevant] == [r.tolist() for r in few.relevant]
+    # Items that only a newcomer's first interactions reached are candidates (and may be relevant) now.
+    extra = set(few_t.candidates.tolist()) - set(few.candidates.tolist())
+    for before, after in zip(few.relevant, few_t.relevant, strict=True):
+        assert set(before.tolist()) <= set(after.tolist()) and set(after.tolist()) - set(before.tolist()) <= extra
     assert not {(int(u), int(i)) for u, r in zip(few_t.users, few_t.relevant, strict=True) for i in r} & pairs(
         few_t.train
     )
+
+
+def test_warm_split_can_keep_only_users_with_a_long_history(data):
+    # Every synthetic user keeps 10 training interactions (12 minus 2 held out).
+    assert len(warm_split(data, seed=0, min_history=10).users) == 60
+    assert len(warm_split(data, seed=0, min_history=11).users) == 0
 
 
 def test_mask_hides_non_candidates_and_excluded(data):
