@@ -3,6 +3,7 @@
 from django import forms
 
 from .models import Category, Interaction
+from .selectors import SEARCH_MAX_LENGTH, validate_search
 
 SITE_KINDS = [
     (Interaction.Kind.LIKE, "Like"),
@@ -29,7 +30,9 @@ class InteractionForm(forms.Form):
 class BrowseForm(forms.Form):
     """Search text and one category (by slug); both optional."""
 
-    q = forms.CharField(label="Search titles", required=False, max_length=100)
+    q = forms.CharField(
+        label="Search titles", required=False, max_length=SEARCH_MAX_LENGTH, validators=[validate_search]
+    )
     category = forms.ModelChoiceField(
         queryset=Category.objects.order_by("name"), to_field_name="slug", required=False, empty_label="All categories"
     )

@@ -3,6 +3,7 @@
 from functools import reduce
 from operator import and_
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
 from catalog.models import Category, Interaction, Item
@@ -12,6 +13,16 @@ def item_list(*, include_inactive: bool = False) -> QuerySet[Item]:
     """Items in catalog order with their categories prefetched (active ones only unless asked)."""
     qs = Item.objects.prefetch_related("categories")
     return qs if include_inactive else qs.filter(is_active=True)
+
+
+# Each word is one more LIKE over the titles: bounded so one anonymous query cannot cost seconds.
+SEARCH_MAX_LENGTH, SEARCH_MAX_WORDS = 100, 8
+
+
+def validate_search(text: str) -> None:
+    """Refuse search text with more than SEARCH_MAX_WORDS words (length is bounded by the fields)."""
+    if len(text.split()) > SEARCH_MAX_WORDS:
+        raise ValidationError(f"Use at most {SEARCH_MAX_WORDS} words.", code="too_many_words")
 
 
 def items_search(*, queryset: QuerySet[Item], text: str) -> QuerySet[Item]:

@@ -3,11 +3,16 @@
 import django_filters
 
 from catalog.models import Category, Interaction, Item
-from catalog.selectors import items_search
+from catalog.selectors import SEARCH_MAX_LENGTH, items_search, validate_search
 
 
 class ItemFilter(django_filters.FilterSet):
-    search = django_filters.CharFilter(method="filter_search", help_text="Words of the title, or an external id.")
+    search = django_filters.CharFilter(
+        method="filter_search",
+        max_length=SEARCH_MAX_LENGTH,
+        validators=[validate_search],
+        help_text="Words of the title, or an external id (at most 100 characters and 8 words).",
+    )
     category = django_filters.ModelChoiceFilter(
         field_name="categories",
         to_field_name="slug",

@@ -51,6 +51,15 @@ def test_search_matches_every_word_of_the_title_or_the_external_id(anon_api, fil
     assert _titles(anon_api.get(ITEMS, {"search": "toy soldiers"})) == []  # retired
 
 
+def test_search_text_is_bounded_in_length_and_words(anon_api, films):
+    too_many = anon_api.get(ITEMS, {"search": " ".join(["toy"] * 9)})
+    assert (too_many.status_code, too_many.json()) == (400, {"search": ["Use at most 8 words."]})
+    too_long = anon_api.get(ITEMS, {"search": "t" * 101})
+    message = "Ensure this value has at most 100 characters (it has 101)."
+    assert (too_long.status_code, too_long.json()) == (400, {"search": [message]})
+    assert _titles(anon_api.get(ITEMS, {"search": " ".join(["toy"] * 7 + ["story"])})) == ["Toy Story", "Toy Story 2"]
+
+
 def test_category_filter_and_unknown_category(anon_api, films):
     assert _titles(anon_api.get(ITEMS, {"category": "drama"})) == ["Heat"]
     response = anon_api.get(ITEMS, {"category": "no-such"})

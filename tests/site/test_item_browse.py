@@ -89,6 +89,13 @@ def test_browse_search_and_category(client, films):
     assert "No items match." in response.content.decode()
 
 
+def test_browse_search_of_too_many_words_says_so_and_shows_everything(client, films):
+    response = client.get("/browse/?q=" + "+".join(["al"] * 9))
+    assert response.status_code == 200
+    assert "Search titles: Use at most 8 words." in response.content.decode()
+    assert len(titles(response)) == 6
+
+
 def test_browse_unknown_category_shows_error_and_everything(client, films):
     response = client.get("/browse/?category=nope")
     assert response.status_code == 200
