@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from catalog.models import Category, Interaction, Item
+from catalog.text import is_visible
 from tasks import enqueue
 
 ITEM_FIELDS = frozenset({"external_id", "title", "description", "year", "attributes", "is_active", "categories"})
@@ -45,6 +46,10 @@ def categories_resolve(*, categories, field: str = "categories") -> list[Categor
 
 def _check_lengths_and_year(item: Item) -> None:
     # TextField max_length is not enforced by Django itself, and the year range is a table constraint.
+    for name in ("external_id", "title"):
+        value = getattr(item, name)
+        if value and not is_visible(value):  # an empty value gets Django's own "cannot be blank"
+            raise ValidationError({name: ["Enter at least one visible character."]})
     limit = Item._meta.get_field("description").max_length
     if len(item.description) > limit:
         raise ValidationError({"description": [f"Ensure this field has no more than {limit} characters."]})

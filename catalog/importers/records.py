@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 
 from catalog.models import Interaction
+from catalog.text import is_visible
 
 MAX_ID_LENGTH = 64
 # Tokens that mean "no value". RecBole's own ML-100K files spell item 267's year "unkonwn".
@@ -86,7 +87,7 @@ def _add_unique(records: dict, folded: dict, record, noun: str) -> None:
 def parse_id(raw, *, file: str, line: int, noun: str) -> str:
     """A dataset id as a non-empty string of at most 64 characters."""
     value = str(raw if raw is not None else "").strip()
-    if not value:
+    if not is_visible(value):
         raise DatasetError(file, line, f"empty {noun} id")
     if len(value) > MAX_ID_LENGTH:
         raise DatasetError(file, line, f"{noun} id longer than {MAX_ID_LENGTH} characters")
@@ -96,7 +97,7 @@ def parse_id(raw, *, file: str, line: int, noun: str) -> str:
 def parse_text(raw, *, file: str, line: int, name: str, max_length: int, required: bool = False) -> str:
     """A stripped string of at most max_length characters (non-empty when required)."""
     value = "" if raw is None else str(raw).strip()
-    if required and not value:
+    if required and not is_visible(value):
         raise DatasetError(file, line, f"empty {name}")
     if len(value) > max_length:
         raise DatasetError(file, line, f"{name} longer than {max_length} characters")

@@ -93,6 +93,8 @@ BAD = [
     ("items.csv", "sku-4,Nixon,,Drama,1995\n", "items.csv, line 6: expected 7 columns, found 5"),
     ("items.csv", "sku-4,Nixon,,Drama,95,,\n", "items.csv, line 6: bad year '95' (expected 1800-2100)"),
     ("items.csv", "sku-4,,,Drama,1995,,\n", "items.csv, line 6: empty title"),
+    ("items.csv", "sku-4,\u200b,,Drama,1995,,\n", "items.csv, line 6: empty title"),
+    ("items.csv", "\u0015,A,,Drama,1995,,\n", "items.csv, line 6: empty item id"),
     ("items.csv", "sku-3,Nixon,,Drama,1995,,\n", "items.csv, line 6: duplicate item id 'sku-3' (first on line 5)"),
     (
         "items.csv",
