@@ -179,13 +179,15 @@ class RecData:
         np.minimum.at(out, self.user_idx, self.timestamp)
         return np.where(np.isfinite(out), out, np.nan)
 
-    def time_positions(self) -> np.ndarray:
-        """Per interaction row: its 1-based place among its user's interactions by timestamp (ties keep data order)."""
-        order = time_order(self.user_idx, self.timestamp)
-        users = self.user_idx[order]
-        starts = np.searchsorted(users, np.arange(self.n_users))
+    def time_positions(self, *, per_item: bool = False) -> np.ndarray:
+        """Per interaction row: its 1-based place among its user's (or item's) interactions by timestamp
+        (ties keep data order)."""
+        owner, n_owners = (self.item_idx, self.n_items) if per_item else (self.user_idx, self.n_users)
+        order = time_order(owner, self.timestamp)
+        owners = owner[order]
+        starts = np.searchsorted(owners, np.arange(n_owners))
         out = np.empty(len(order), dtype=np.int64)
-        out[order] = np.arange(len(order)) - starts[users] + 1
+        out[order] = np.arange(len(order)) - starts[owners] + 1
         return out
 
     def first_interactions(self, k: int) -> sp.csr_matrix:

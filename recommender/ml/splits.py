@@ -162,11 +162,17 @@ def warm_split(
     return _finish("warm", train, users, True, histories, liked, histories, relevant, np.arange(data.n_items), first)
 
 
-def item_cold_split(data: RecData, *, seed: int, holdout: float = 0.2) -> Split:
-    """Hold out 20% of the items with all their interactions; rank only the held-out items."""
+def item_cold_split(data: RecData, *, seed: int, holdout: float = 0.2, n_revealed: int = 0) -> Split:
+    """Hold out 20% of the items with all their interactions; rank only the held-out items.
+
+    n_revealed > 0: each held-out item's first n_revealed interactions stay in the training data
+    (item_cold_trained: new items as a retrain finds them, with their first few interactions).
+    """
     rng = np.random.default_rng(seed)
     cold = _held_out(np.unique(data.item_idx), holdout, rng)
     test_mask = np.isin(data.item_idx, cold)
+    if n_revealed:
+        test_mask &= data.time_positions(per_item=True) > n_revealed
     train = data.with_interactions(~test_mask)
     test = data.with_interactions(test_mask & data.positive)
     train_rows, test_rows = _user_rows(train), _user_rows(test)
@@ -174,9 +180,16 @@ def item_cold_split(data: RecData, *, seed: int, holdout: float = 0.2) -> Split:
     histories = [train.item_idx[train_rows[u]] for u in users]
     liked = [train.positive[train_rows[u]] for u in users]
     relevant = [test.item_idx[test_rows[u]] for u in users]
-    exclude = [np.empty(0, dtype=np.int64) for _ in users]
+    # A held-out item a user met among its first interactions is part of their history: never ranked.
+    exclude = histories if n_revealed else [np.empty(0, dtype=np.int64) for _ in users]
     first = train.first_times()[np.asarray(users, dtype=np.int64)]
-    return _finish("item_cold", train, users, True, histories, liked, exclude, relevant, cold, first)
+    scenario = "item_cold_trained" if n_revealed else "item_cold"
+    return _finish(scenario, train, users, True, histories, liked, exclude, relevant, cold, first)
+
+
+def item_cold_trained_split(data: RecData, *, seed: int, holdout: float = 0.2) -> Split:
+    """The item-cold items after a retrain: their first 3 interactions are part of the training data."""
+    return item_cold_split(data, seed=seed, holdout=holdout, n_revealed=3)
 
 
 def _cold_users(data: RecData, seed: int, holdout: float) -> np.ndarray:
