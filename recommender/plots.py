@@ -7,7 +7,15 @@
 import io
 import math
 
-SCENARIO_ORDER = ["warm", "item_cold", "user_cold", "few_shot", "user_cold_trained", "few_shot_trained"]
+SCENARIO_ORDER = [
+    "warm",
+    "item_cold",
+    "user_cold",
+    "few_shot",
+    "user_cold_trained",
+    "few_shot_trained",
+    "item_cold_trained",
+]
 SCENARIO_LABELS = {
     "warm": "Warm",
     "item_cold": "Item cold-start",
@@ -15,6 +23,7 @@ SCENARIO_LABELS = {
     "few_shot": "Few-shot",
     "user_cold_trained": "User cold-start, trained on",
     "few_shot_trained": "Few-shot, trained on",
+    "item_cold_trained": "Item cold-start, trained on",
 }
 METHOD_ORDER = ["hybrid", "ease", "content_knn", "demographic_popularity", "popularity", "random"]
 # Okabe-Ito: distinguishable with colour-blindness; the hybrid gets the strongest colour.

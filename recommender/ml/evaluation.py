@@ -20,6 +20,7 @@ _TRAINING_GROUPS = {
     "few_shot": "users",
     "user_cold_trained": "users",
     "few_shot_trained": "users_trained",
+    "item_cold_trained": "items_trained",
 }
 
 

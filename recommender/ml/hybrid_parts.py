@@ -310,13 +310,14 @@ class Parts:
 
     def _regime_parts(self, regime: str, context: ScoreContext, users) -> dict[str, np.ndarray]:
         raw = self._raw_parts(PARTS[regime], context, users, regime)
-        return {name: part / _spread(part[:, self.known])[:, None] for name, part in raw.items()}
+        return {name: part / row_spread(part[:, self.known])[:, None] for name, part in raw.items()}
 
     def _scales(self, context: ScoreContext, users) -> dict[str, np.ndarray]:
         raw = self._raw_parts(PARTS["item_cold"], context, users)
-        return {name: _spread(part[:, self.known]) for name, part in raw.items()}
+        return {name: row_spread(part[:, self.known]) for name, part in raw.items()}
 
 
-def _spread(part: np.ndarray) -> np.ndarray:
+def row_spread(part: np.ndarray) -> np.ndarray:
+    """Per row: the standard deviation of its scores (1 where the row is constant)."""
     spread = part.std(axis=1)
     return np.where(spread > 1e-12, spread, 1.0)

@@ -1,4 +1,4 @@
-"""Seeded train/test splits for the six evaluation scenarios, with no leakage into training.
+"""Seeded train/test splits for the seven evaluation scenarios, with no leakage into training.
 
 Rules (all seeded by `seed`, fraction `holdout`, default 20%):
 
@@ -12,6 +12,8 @@ Rules (all seeded by `seed`, fraction `holdout`, default 20%):
 - few_shot: the same held-out users (same seed), their first `n_revealed` (3) interactions by
   timestamp (ties keep data order) revealed as fold-in history; evaluated on their remaining
   positives; the revealed items are not ranked.
+- item_cold_trained: the item_cold items after a retrain: their first `n_revealed` (3) interactions
+  (by timestamp) are in the training data, everything after them held out; rank only those items.
 - user_cold_trained / few_shot_trained: the same users as the product has them after a retrain,
   in the training data and scored by their index: user_cold_trained with their profile and no
   interactions (the user_cold training set), few_shot_trained with their first `n_revealed`
@@ -28,7 +30,7 @@ import numpy as np
 
 from recommender.ml.data import RecData, ScoreContext
 
-SCENARIOS = ("warm", "item_cold", "user_cold", "few_shot", "user_cold_trained", "few_shot_trained")
+SCENARIOS = ("warm", "item_cold", "user_cold", "few_shot", "user_cold_trained", "few_shot_trained", "item_cold_trained")
 
 
 @dataclass
@@ -247,6 +249,7 @@ def make_split(data: RecData, scenario: str, *, seed: int, holdout: float = 0.2)
         "few_shot": few_shot_split,
         "user_cold_trained": user_cold_trained_split,
         "few_shot_trained": few_shot_trained_split,
+        "item_cold_trained": item_cold_trained_split,
     }
     if scenario not in makers:
         raise ValueError(f"unknown scenario {scenario!r}; expected one of {SCENARIOS}")

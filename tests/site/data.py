@@ -44,6 +44,14 @@ NDCG20 = {
         "content_knn": 0.087,
         "random": 0.011,
     },
+    "item_cold_trained": {
+        "hybrid": 0.291,
+        "ease": 0.051,
+        "popularity": 0.043,
+        "demographic_popularity": 0.044,
+        "content_knn": 0.142,
+        "random": 0.009,
+    },
     "few_shot_trained": {
         "hybrid": 0.307,
         "ease": 0.256,

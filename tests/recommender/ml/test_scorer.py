@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 import recommender.ml.hybrid_parts as hybrid_parts
+import recommender.ml.scorer as scorer_module
 from recommender.ml.artifact import ArtifactError, ArtifactMismatch
 from recommender.ml.data import ItemFeatures, ScoreContext
 from recommender.ml.scorer import HybridScorer
@@ -93,11 +94,12 @@ def test_trained_users_are_scored_by_the_regime_their_history_calls_for(data):
         h, p, t = ctx.histories[row : row + 1], ctx.history_positive[row : row + 1], ctx.first_time[row : row + 1]
         return ScoreContext(f, h, p, known_users=True, first_time=t)
 
+    rich = model.known & ~model.item_sparse()  # items with few positives also get a content score
     for row, regime in enumerate(("few_shot", "user_cold", "warm")):
         expected = model._blend(regime, one(row), users[row : row + 1])[0]
-        assert np.allclose(scores[row, model.known], expected[model.known])
+        assert np.allclose(scores[row, rich], expected[rich])
     # What the old rule (trained on, so warm) gave the newcomer is not what it gets now.
-    assert not np.allclose(scores[0, model.known], model._blend("warm", one(0), users[:1])[0, model.known])
+    assert not np.allclose(scores[0, rich], model._blend("warm", one(0), users[:1])[0, rich])
     # A learned user id counts only once trained on more than FEW_SHOT_MAX rows (user 2 has 12).
     for row, uses_id in ((0, False), (1, False), (2, True)):
         as_new = one(row)
@@ -106,6 +108,28 @@ def test_trained_users_are_scored_by_the_regime_their_history_calls_for(data):
             model._raw_parts(("neural",), c, users[row : row + 1])["neural"] for c in (one(row), as_new)
         )
         assert np.allclose(by_id, by_profile) is not uses_id
+
+
+def test_an_item_with_few_positives_keeps_its_content_score(data, monkeypatch):
+    # Item 0 (topic 0) keeps one positive after a retrain; a topic-0 fan should still find it.
+    item = 0
+    rows = np.flatnonzero(data.item_idx == item)
+    keep = np.ones(len(data.item_idx), dtype=bool)
+    keep[rows[1:]] = False
+    trained = data.with_interactions(keep)
+    model = HybridScorer(seed=0, model_name="test-model", neural=SMALL_NEURAL).fit(trained)
+    assert model.known[item] and model.item_sparse()[item] and model.counts[item] <= 1
+    fan = new_user_context(trained, topic_items(trained, 0)[1:4])
+    with_content = model.score(np.array([-1]), fan)[0]
+    monkeypatch.setattr(scorer_module, "ITEM_CONTENT_WEIGHT", 0.0)
+    blend_only = model.score(np.array([-1]), fan)[0]
+    rich = model.known & ~model.item_sparse()
+    assert np.array_equal(with_content[rich], blend_only[rich])  # items with evidence keep their scores
+
+    def rank(scores):
+        return int((scores[model.known] > scores[item]).sum())
+
+    assert rank(with_content) < rank(blend_only)
 
 
 def test_similar_items_prefers_the_same_topic(data, fitted):
