@@ -95,7 +95,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
     )
     DATABASES["default"]["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20})
+    # Concurrent writers (the demo under gunicorn or threads): WAL lets readers run beside a writer, and
+    # IMMEDIATE takes the write lock when a transaction starts, so a writer waits (up to `timeout` s)
+    # instead of failing with "database is locked" when it upgrades a read lock.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 
 VECTOR_BACKEND = env.str("VECTOR_BACKEND", default="memory")
 if VECTOR_BACKEND not in {"memory", "pgvector"}:
