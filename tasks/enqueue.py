@@ -5,9 +5,14 @@ callback and published once, sorted and in chunks of CHUNK_SIZE, so importing 1,
 transaction sends ceil(1000 / 256) = 4 embedding tasks, not 1,000. Publishing never raises because
 the broker is down and gives up fast (no retries, short connect timeout): the row is already
 committed, and the periodic sweep finds the missing work in the database once the broker is back.
+Every socket operation of a publish has a deadline (`CELERY_PUBLISH_TIMEOUT`, config/celery.py), and
+after a failure this process skips publishing for BROKER_RETRY_AFTER_S, so a hung broker costs at
+most one deadline per process and interval, not one per task of every request.
 """
 
 import logging
+import threading
+import time
 from collections.abc import Iterable
 
 from django.db import transaction
@@ -19,6 +24,15 @@ CHUNK_SIZE = 256
 EMBED_ITEMS = "tasks.embed_items"
 EMBED_USERS = "tasks.embed_users"
 MAYBE_RETRAIN = "tasks.maybe_retrain"
+BROKER_RETRY_AFTER_S = 5.0
+_broker = {"down_until": 0.0}  # monotonic time before which publishing is skipped
+_broker_lock = threading.Lock()
+
+
+def broker_reset() -> None:
+    """Forget an earlier broker failure (tests; a process that knows the broker is back)."""
+    with _broker_lock:
+        _broker["down_until"] = 0.0
 
 
 def items_changed(item_ids) -> None:
@@ -42,9 +56,18 @@ def publish(task_name: str, *args) -> bool:
     from config.celery import app
     from tasks import tasks  # noqa: F401  (registers the task names)
 
+    if not app.conf.task_always_eager:
+        with _broker_lock:
+            wait = _broker["down_until"] - time.monotonic()
+        if wait > 0:
+            reason = f"it failed less than {BROKER_RETRY_AFTER_S:.0f} s ago, next try in {wait:.1f} s"
+            logger.warning("Broker unavailable, %s%s not queued (the sweep will catch up): %s", task_name, args, reason)
+            return False
     try:
         app.tasks[task_name].apply_async(args=args, retry=False)
     except (BrokerError, OSError) as exc:
+        with _broker_lock:
+            _broker["down_until"] = time.monotonic() + BROKER_RETRY_AFTER_S
         logger.warning("Broker unavailable, %s%s not queued (the sweep will catch up): %s", task_name, args, exc)
         return False
     return True

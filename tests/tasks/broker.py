@@ -1,12 +1,37 @@
 """Point this process's Celery app at a real broker (or a closed port) for one test."""
 
+import socket
+import threading
 from contextlib import contextmanager
 
 from config.celery import app
+from tasks.enqueue import broker_reset
 
 CLOSED_PORT_URL = "redis://127.0.0.1:6390/0"  # nothing listens here: a broker that is down
 # The app reads Django settings under the CELERY_ namespace; those keys win over plain conf names.
 KEYS = ("CELERY_BROKER_URL", "CELERY_TASK_ALWAYS_EAGER")
+
+
+@contextmanager
+def hung_broker():
+    """A broker URL whose server accepts connections and never answers (a stopped process, a partition)."""
+    server = socket.create_server(("127.0.0.1", 0))
+    held = []
+
+    def accept():
+        while True:
+            try:
+                held.append(server.accept()[0])
+            except OSError:  # the server socket was closed
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield f"redis://127.0.0.1:{server.getsockname()[1]}/0"
+    finally:
+        server.close()
+        for conn in held:
+            conn.close()
 
 
 @contextmanager
@@ -15,8 +40,10 @@ def broker_at(url: str):
     saved = {key: app.conf[key] for key in KEYS}
     app.conf.update({"CELERY_BROKER_URL": url, "CELERY_TASK_ALWAYS_EAGER": False})
     app._after_fork()  # drop connections pooled for the previous broker
+    broker_reset()
     try:
         yield app
     finally:
         app.conf.update(saved)
         app._after_fork()
+        broker_reset()

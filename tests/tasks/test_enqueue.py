@@ -5,12 +5,13 @@ import time
 
 import pytest
 from django.db import transaction
+from rest_framework.test import APIClient
 
 from accounts.models import Profile
 from catalog.models import Interaction, Item
 from tasks import enqueue
 from tests.factories import CategoryFactory, InteractionFactory, ItemFactory, UserFactory
-from tests.tasks.broker import CLOSED_PORT_URL, broker_at
+from tests.tasks.broker import CLOSED_PORT_URL, broker_at, hung_broker
 
 pytestmark = pytest.mark.django_db
 EMBED_ITEMS, EMBED_USERS, RETRAIN = "tasks.embed_items", "tasks.embed_users", "tasks.maybe_retrain"
@@ -103,6 +104,39 @@ def test_broker_down_publishing_fails_fast_and_does_not_raise(caplog):
         f"Broker unavailable, tasks.embed_users({list(range(256, 512))},)",
         f"Broker unavailable, tasks.embed_users({list(range(512, 600))},)",
     ]
+
+
+def test_a_hung_broker_costs_one_deadline_then_publishing_is_skipped_for_a_while(caplog):
+    with hung_broker() as url, broker_at(url), caplog.at_level(logging.WARNING, logger="tasks.enqueue"):
+        started = time.monotonic()
+        assert enqueue.publish(EMBED_ITEMS, [1]) is False
+        first = time.monotonic() - started
+        assert enqueue.publish(EMBED_USERS, [2]) is False and enqueue.publish(RETRAIN) is False
+        rest = time.monotonic() - started - first
+    assert first < 2.0 and rest < 0.1  # the deadline is 0.5 s; the skipped ones never touch the socket
+    reasons = [r.getMessage().split(": ", 1)[1] for r in caplog.records]
+    assert reasons[0] == "Timeout reading from socket"
+    assert [r.split(",")[0] for r in reasons[1:]] == ["it failed less than 5 s ago"] * 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_interaction_is_accepted_while_the_broker_hangs(caplog):
+    # No test transaction around the request: its commit publishes inside the request, as in production.
+    client = APIClient()
+    with broker_at(CLOSED_PORT_URL):  # the set-up's own publishes fail at once
+        item = ItemFactory(title="Toy Story")
+        client.force_authenticate(UserFactory(username="alice"))
+        client.get("/api/me/")  # the first request imports the URLconf and the views
+    caplog.clear()
+    with hung_broker() as url, broker_at(url), caplog.at_level(logging.WARNING, logger="tasks.enqueue"):
+        started = time.monotonic()
+        response = client.post("/api/interactions/", {"item": item.id, "kind": "like"}, format="json")
+        elapsed = time.monotonic() - started
+    assert response.status_code == 201 and elapsed < 2.0  # one 0.5 s deadline, not the broker's whim
+    assert [r.getMessage().split(" not queued")[0] for r in caplog.records] == [
+        "Broker unavailable, tasks.maybe_retrain()"
+    ]
+    assert list(Interaction.objects.values_list("item_id", "kind")) == [(item.id, "like")]
 
 
 def test_interaction_is_accepted_while_the_broker_is_down(alice_api, django_capture_on_commit_callbacks):
