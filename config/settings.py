@@ -194,13 +194,22 @@ SPECTACULAR_SETTINGS = {
 
 # Throttle counters and the retrain lock need a cache shared by all processes when Redis is set.
 REDIS_URL = env.str("REDIS_URL", default="")
+# The cache fails open: with Redis down or hung, reads miss and writes are dropped after a short
+# deadline (throttles then let requests through), logged at most once a minute, never a 500.
+CACHE_TIMEOUT = env.float("CACHE_TIMEOUT", default=0.1)
+
+
+def redis_cache(location: str) -> dict:
+    """A cache on this Redis server that fails open after CACHE_TIMEOUT seconds (see above)."""
+    options = {"SOCKET_CONNECT_TIMEOUT": CACHE_TIMEOUT, "SOCKET_TIMEOUT": CACHE_TIMEOUT, "IGNORE_EXCEPTIONS": True}
+    return {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": location, "OPTIONS": options}
+
+
 CACHES = {
-    "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-        if REDIS_URL
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    )
+    "default": redis_cache(REDIS_URL) if REDIS_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+DJANGO_REDIS_LOGGER = "config.cache"
 
 # --- Background work (Celery) ---------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
@@ -241,6 +250,8 @@ if PRODUCTION:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"once_a_minute": {"()": "config.logs.OncePerInterval", "seconds": 60}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"config.cache": {"filters": ["once_a_minute"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
