@@ -6,6 +6,6 @@ from . import views
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
     path("welcome/", views.welcome, name="welcome"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]

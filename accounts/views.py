@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
@@ -9,6 +10,22 @@ from django.views.decorators.http import require_http_methods
 
 from .forms import OnboardingForm, SignupForm
 from .services import profile_ensure, profile_update, user_signup
+from .throttles import login_retry_after
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login, with sign-in attempts limited per address and per username before any password check."""
+
+    redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        retry_after = login_retry_after(request)
+        if retry_after is None:
+            return super().post(request, *args, **kwargs)
+        form = self.get_form_class()(request, initial={"username": request.POST.get("username", "")})
+        response = self.render_to_response(self.get_context_data(form=form, retry_after=retry_after), status=429)
+        response["Retry-After"] = str(retry_after)
+        return response
 
 
 @require_http_methods(["GET", "POST"])

@@ -175,6 +175,9 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("API_THROTTLE_ANON", default="60/min"),
         "user": env.str("API_THROTTLE_USER", default="600/min"),
+        # Sign-in attempts (site login and API token), checked before the password is (accounts/throttles.py).
+        "login_ip": env.str("LOGIN_THROTTLE_IP", default="20/min"),
+        "login_username": env.str("LOGIN_THROTTLE_USERNAME", default="5/min"),
     },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # Services raise Django's ValidationError keyed by field: answered as a 400 naming the field.

@@ -1,11 +1,22 @@
-"""Named fixtures: alice and bob (ordinary users) and staff. API clients for each."""
+"""Named fixtures: alice and bob (ordinary users) and staff. API clients for each. Fresh throttle counters."""
 
 from types import SimpleNamespace
 
 import pytest
+from django.core.cache.backends.locmem import LocMemCache
 from rest_framework.test import APIClient
+from rest_framework.throttling import SimpleRateThrottle
 
 from tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def fresh_throttle_cache(monkeypatch, request):
+    """A private, empty cache for the throttles (API and sign-in), so counts never leak between tests."""
+    cache = LocMemCache(f"throttle-{request.node.nodeid}", {})
+    monkeypatch.setattr(SimpleRateThrottle, "cache", cache)
+    yield cache
+    cache.clear()
 
 
 @pytest.fixture

@@ -132,3 +132,25 @@ def test_a_deeply_nested_json_body_is_a_400_not_a_500(alice, method, url, as_use
     assert response.status_code == 400
     assert response.json() == {"detail": "JSON parse error - the document is nested too deeply."}
     assert Token.objects.count() == 0 and alice.interactions.count() == 0
+
+
+def test_token_guessing_is_throttled_per_username_before_any_password_check(alice, settings):
+    client = APIClient()
+    codes = [
+        client.post("/api/auth/token/", {"username": "Alice", "password": f"guess-{n}"}, format="json").status_code
+        for n in range(5)
+    ]
+    blocked = client.post("/api/auth/token/", {"username": "alice", "password": PASSWORD}, format="json")
+    assert codes == [400] * 5 and blocked.status_code == 429
+    assert 1 <= int(blocked["Retry-After"]) <= 60 and Token.objects.count() == 0
+    # Another username from the same address is still let through (up to the per-address limit).
+    assert client.post("/api/auth/token/", {"username": "bob", "password": "x"}, format="json").status_code == 400
+
+
+def test_token_guessing_is_throttled_per_address_across_usernames(alice):
+    client = APIClient()
+    codes = [
+        client.post("/api/auth/token/", {"username": f"user{n}", "password": "x"}, format="json").status_code
+        for n in range(21)
+    ]
+    assert codes == [400] * 20 + [429]

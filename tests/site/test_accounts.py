@@ -154,3 +154,12 @@ def test_welcome_prefills_current_profile(alice_client, alice, genres):
     assert b'value="drama" id="id_interests_1" checked' in response.content
     assert b'value="writer"' in response.content
     assert b"<h1>Your interests</h1>" in response.content
+
+
+def test_login_guessing_is_throttled_and_says_when_to_try_again(client, alice):
+    codes = [client.post("/login/", {"username": "alice", "password": f"guess-{n}"}).status_code for n in range(5)]
+    response = client.post("/login/", {"username": "alice", "password": "correct-horse-battery"})
+    assert codes == [200] * 5 and response.status_code == 429
+    seconds = int(response["Retry-After"])
+    assert f"Too many sign-in attempts. Try again in {seconds} second" in response.content.decode()
+    assert "_auth_user_id" not in client.session  # the right password did not get in while throttled
