@@ -154,6 +154,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 # Production serves compressed files under content-hashed names (cached for a year); `collectstatic`
 # writes them. Development keeps plain names and finds files in the apps without collecting.
+# Outside production WhiteNoise looks files up in the apps on each request (nothing to collect).
+WHITENOISE_AUTOREFRESH = WHITENOISE_USE_FINDERS = not PRODUCTION
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -11,7 +11,7 @@ PRODUCTION_STORAGE = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFil
 
 
 def test_pages_link_static_files_that_are_served_with_debug_off(client, settings, tmp_path):
-    settings.DEBUG = False
+    settings.DEBUG = settings.WHITENOISE_AUTOREFRESH = settings.WHITENOISE_USE_FINDERS = False  # as in production
     settings.STATIC_ROOT = tmp_path
     settings.STORAGES = {**settings.STORAGES, "staticfiles": PRODUCTION_STORAGE}
     call_command("collectstatic", "--noinput", verbosity=0)
