@@ -7,7 +7,8 @@ the broker is down and gives up fast (no retries, short connect timeout): the ro
 committed, and the periodic sweep finds the missing work in the database once the broker is back.
 Every socket operation of a publish has a deadline (`CELERY_PUBLISH_TIMEOUT`, config/celery.py), and
 after a failure this process skips publishing for BROKER_RETRY_AFTER_S, so a hung broker costs at
-most one deadline per process and interval, not one per task of every request.
+most one deadline (and one warning in the log) per process and interval, not one per task of every
+request.
 """
 
 import logging
@@ -60,8 +61,9 @@ def publish(task_name: str, *args) -> bool:
         with _broker_lock:
             wait = _broker["down_until"] - time.monotonic()
         if wait > 0:
+            # At debug level: the failure that opened this window was a warning already (one per window).
             reason = f"it failed less than {BROKER_RETRY_AFTER_S:.0f} s ago, next try in {wait:.1f} s"
-            logger.warning("Broker unavailable, %s%s not queued (the sweep will catch up): %s", task_name, args, reason)
+            logger.debug("Broker unavailable, %s%s not queued (the sweep will catch up): %s", task_name, args, reason)
             return False
     try:
         app.tasks[task_name].apply_async(args=args, retry=False)

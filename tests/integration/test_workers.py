@@ -13,7 +13,7 @@ from recommender.embeddings import selectors
 from recommender.models import ItemEmbedding, TaskLock
 from tasks import enqueue, retrain
 from tests.factories import ItemFactory, UserFactory
-from tests.tasks.broker import CLOSED_PORT_URL, broker_at
+from tests.tasks.broker import broker_at, closed_port_url
 
 from .workers import VISIBILITY_TIMEOUT_S, broker, queues_idle, wait_for
 
@@ -90,7 +90,7 @@ def test_broker_down_interactions_are_accepted_and_processed_once_it_is_back(liv
     wait_for(queues_idle, timeout=30, what="the worker to be idle")
     trained_at = TaskLock.objects.get(name=retrain.LOCK_NAME).last_finished_at
 
-    with broker_at(CLOSED_PORT_URL):
+    with broker_at(closed_port_url()):
         for film in films:
             started = time.monotonic()
             response = alice_api.post("/api/interactions/", {"item": film.id, "kind": "like"}, format="json")

@@ -7,9 +7,15 @@ from contextlib import contextmanager
 from config.celery import app
 from tasks.enqueue import broker_reset
 
-CLOSED_PORT_URL = "redis://127.0.0.1:6390/0"  # nothing listens here: a broker that is down
 # The app reads Django settings under the CELERY_ namespace; those keys win over plain conf names.
 KEYS = ("CELERY_BROKER_URL", "CELERY_TASK_ALWAYS_EAGER")
+
+
+def closed_port_url() -> str:
+    """A redis URL on a port nothing listens on (a broker that is down): bound, noted, then closed."""
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        port = probe.getsockname()[1]
+    return f"redis://127.0.0.1:{port}/0"
 
 
 @contextmanager
