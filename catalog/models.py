@@ -57,6 +57,7 @@ class Interaction(models.Model):
 
     RATING_MIN = 0.5
     RATING_MAX = 5.0
+    VALUE_MAX = 1_000_000.0  # other kinds: a count or an amount, never astronomically large
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="interactions")
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="interactions")

@@ -134,8 +134,8 @@ def _interaction_value(kind: str, value) -> float:
             )
     elif value is None:
         return 1.0
-    if not math.isfinite(value) or value < 0:
-        raise ValidationError({"value": ["Ensure this value is greater than or equal to 0."]})
+    if not math.isfinite(value) or not (0 <= value <= Interaction.VALUE_MAX):
+        raise ValidationError({"value": [f"Ensure this value is between 0 and {Interaction.VALUE_MAX:g}."]})
     return float(value)
 
 

@@ -23,11 +23,13 @@ class RecommendationViewSet(viewsets.ViewSet):
         responses=RecommendationListSerializer,
     )
     def list(self, request):
+        # Refused before the id is looked up, so a non-staff caller cannot tell existing ids from missing ones.
+        requested = request.query_params.get("user")
+        if requested is not None and requested != str(request.user.pk) and not request.user.is_staff:
+            raise PermissionDenied("Only staff may read another user's recommendations.")
         query = FeedQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         user = query.validated_data.get("user", request.user)
-        if user != request.user and not request.user.is_staff:
-            raise PermissionDenied("Only staff may read another user's recommendations.")
         category = query.validated_data.get("category")
         recommendations = recommendations_for_user(
             user=user, k=query.validated_data["k"], category=category.slug if category else None

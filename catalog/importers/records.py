@@ -168,6 +168,8 @@ def parse_value(raw, *, kind: str, file: str, line: int) -> float:
         raise DatasetError(file, line, f"rating {value} is outside {Interaction.RATING_MIN}-{Interaction.RATING_MAX}")
     if number < 0:
         raise DatasetError(file, line, f"value {value} is negative")
+    if number > Interaction.VALUE_MAX:
+        raise DatasetError(file, line, f"value {value} is larger than {Interaction.VALUE_MAX:g}")
     return number
 
 

@@ -154,3 +154,18 @@ def test_token_guessing_is_throttled_per_address_across_usernames(alice):
         for n in range(21)
     ]
     assert codes == [400] * 20 + [429]
+
+
+def test_a_json_body_over_the_size_limit_is_a_413_and_stores_nothing(alice, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    client = APIClient()
+    client.force_authenticate(alice)
+    item = ItemFactory()
+    padding = "x" * 1000
+    body = f'{{"item": {item.id}, "kind": "like", "padding": "{padding}"}}'
+    response = client.generic("POST", "/api/interactions/", body, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json() == {"detail": "The request body is larger than 1000 bytes."}
+    assert alice.interactions.count() == 0
+    small = client.post("/api/interactions/", {"item": item.id, "kind": "like"}, format="json")
+    assert small.status_code == 201

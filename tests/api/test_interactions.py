@@ -62,6 +62,7 @@ def test_user_in_the_payload_is_ignored(alice_api, alice, bob, item):
         ({"item": "ITEM", "kind": "rating", "value": 0.4}, "value"),
         ({"item": "ITEM", "kind": "rating"}, "value"),
         ({"item": "ITEM", "kind": "like", "value": -1}, "value"),
+        ({"item": "ITEM", "kind": "purchase", "value": 1e300}, "value"),
         ({"item": "ITEM", "kind": "like", "value": "lots"}, "value"),
         ({"item": "ITEM", "kind": "shout"}, "kind"),
         ({"item": "ITEM", "kind": "like", "timestamp": "yesterday"}, "timestamp"),

@@ -71,8 +71,12 @@ def test_bad_feed_parameters_are_400(alice_api, fake_feed, params, field):
 
 def test_staff_may_read_someone_elses_feed_but_alice_may_not(staff_api, alice_api, bob, fake_feed):
     assert staff_api.get(FEED, {"user": bob.id}).status_code == 200
-    assert alice_api.get(FEED, {"user": bob.id}).status_code == 403
     assert staff_api.get(FEED, {"user": 999999}).status_code == 400
+    # Alice learns nothing about which ids exist: another user's, a missing one and garbage are all 403.
+    refusals = [alice_api.get(FEED, {"user": value}) for value in (bob.id, 999999, "x")]
+    assert {(r.status_code, r.json()["detail"]) for r in refusals} == {
+        (403, "Only staff may read another user's recommendations.")
+    }
     assert fake_feed == [{"user": "bob", "k": 20, "category": None}]
 
 

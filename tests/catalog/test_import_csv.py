@@ -129,6 +129,11 @@ BAD = [
     ),
     ("interactions.csv", "c-1,sku-3,rating,,1709287200\n", "interactions.csv, line 6: empty rating"),
     ("interactions.csv", "c-1,sku-3,view,-1,1709287200\n", "interactions.csv, line 6: value -1 is negative"),
+    (
+        "interactions.csv",
+        "c-1,sku-3,view,1e300,1709287200\n",
+        "interactions.csv, line 6: value 1e300 is larger than 1e+06",
+    ),
     ("interactions.csv", "c-1,sku-9,view,,1709287200\n", "interactions.csv, line 6: unknown item 'sku-9'"),
     ("interactions.csv", "c-1,sku-3,view,,\n", "interactions.csv, line 6: empty timestamp"),
 ]
