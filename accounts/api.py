@@ -1,13 +1,18 @@
-"""The signed-in user's own profile: GET / PUT / PATCH /api/me/."""
+"""The signed-in user's own profile (GET / PUT / PATCH /api/me/) and API tokens (/api/auth/token/)."""
 
 from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from .selectors import profile_for_user
 from .serializers import ProfileSerializer
 from .services import profile_ensure, profile_update
+from .throttles import LOGIN_THROTTLES
+from .tokens import token_issue, token_revoke
 
 
 class MeView(GenericAPIView):
@@ -36,3 +41,26 @@ class MeView(GenericAPIView):
         serializer.is_valid(raise_exception=True)
         profile_update(user=request.user, **serializer.validated_data)
         return Response(ProfileSerializer(self.get_object()).data)
+
+
+class TokenView(ObtainAuthToken):
+    """POST username + password: the user's token (a new one once it expired). DELETE: revoke the caller's."""
+
+    # The project's parsers: DRF's token view pins its own, which answer a deeply nested body with a 500.
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES
+
+    def get_permissions(self):
+        return [IsAuthenticated()] if self.request.method == "DELETE" else []
+
+    def get_throttles(self):
+        return [throttle() for throttle in LOGIN_THROTTLES] if self.request.method == "POST" else []
+
+    def post(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return Response({"token": token_issue(user=serializer.validated_data["user"]).key})
+
+    @extend_schema(summary="Revoke my token (every client using it is signed out)", responses={204: None})
+    def delete(self, request, *args, **kwargs):
+        token_revoke(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -167,10 +167,13 @@ STORAGES = {
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
 
 # --- REST API ----------------------------------------------------------------------------------
+# API tokens stop working this many days after they were issued (0: never); a new POST to
+# /api/auth/token/ then issues a new one, and DELETE /api/auth/token/ revokes one at once.
+API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=30)
 REST_FRAMEWORK = {
     # Token first: an anonymous request to a protected endpoint gets 401 + WWW-Authenticate, not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

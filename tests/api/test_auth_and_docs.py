@@ -1,7 +1,9 @@
+import datetime as dt
 import re
 
 import pytest
 from django.contrib.staticfiles import finders
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
@@ -169,3 +171,32 @@ def test_a_json_body_over_the_size_limit_is_a_413_and_stores_nothing(alice, sett
     assert alice.interactions.count() == 0
     small = client.post("/api/interactions/", {"item": item.id, "kind": "like"}, format="json")
     assert small.status_code == 201
+
+
+def test_an_expired_token_is_refused_and_signing_in_again_issues_a_new_one(alice, settings):
+    settings.API_TOKEN_TTL_DAYS = 30
+    client = APIClient()
+    old = client.post("/api/auth/token/", {"username": "alice", "password": PASSWORD}, format="json").json()["token"]
+    Token.objects.filter(key=old).update(created=timezone.now() - dt.timedelta(days=31))
+    client.credentials(HTTP_AUTHORIZATION=f"Token {old}")
+    refused = client.get("/api/me/")
+    assert refused.status_code == 401
+    assert refused.json() == {"detail": "Token has expired; ask for a new one at /api/auth/token/."}
+    client.credentials()
+    new = client.post("/api/auth/token/", {"username": "alice", "password": PASSWORD}, format="json").json()["token"]
+    assert new != old and list(Token.objects.values_list("key", flat=True)) == [new]
+    client.credentials(HTTP_AUTHORIZATION=f"Token {new}")
+    assert client.get("/api/me/").status_code == 200
+
+
+def test_delete_revokes_the_callers_token(alice, bob):
+    tokens = {}
+    for name in ("alice", "bob"):
+        response = APIClient().post("/api/auth/token/", {"username": name, "password": PASSWORD}, format="json")
+        tokens[name] = response.json()["token"]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {tokens['alice']}")
+    assert client.delete("/api/auth/token/").status_code == 204
+    assert client.get("/api/me/").status_code == 401
+    assert list(Token.objects.values_list("key", flat=True)) == [tokens["bob"]]
+    assert APIClient().delete("/api/auth/token/").status_code == 401  # nothing to revoke anonymously
