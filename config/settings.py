@@ -229,6 +229,8 @@ CACHES = {
     "default": redis_cache(REDIS_URL) if REDIS_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+# Seconds /health/ready waits for its checks (database, cache, broker, live model), run at once.
+HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=1.0)
 DJANGO_REDIS_LOGGER = "config.cache"
 
 # --- Background work (Celery) ---------------------------------------------------------------
@@ -258,6 +260,7 @@ POSITIVE_RATING = env.float("POSITIVE_RATING", default=4.0)
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = [r"^health/"]  # load balancers probe over plain HTTP
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)

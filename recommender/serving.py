@@ -119,6 +119,12 @@ def serving_state() -> ServingState | None:
         return _state
 
 
+def loaded_version_id() -> int | None:
+    """The model version this process has loaded (None: none yet); no I/O (health checks)."""
+    state = _state
+    return None if state is None else state.version_id
+
+
 def reset() -> None:
     """Forget the cached snapshot (tests; after deleting artifacts)."""
     global _state
