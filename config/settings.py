@@ -170,7 +170,11 @@ STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else 
 # API tokens stop working this many days after they were issued (0: never); a new POST to
 # /api/auth/token/ then issues a new one, and DELETE /api/auth/token/ revokes one at once.
 API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=30)
+# Swagger UI, the schema endpoint and DRF's browsable HTML pages; a production site may turn them off.
+API_DOCS = env.bool("API_DOCS", default=True)
 REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
+    + (["rest_framework.renderers.BrowsableAPIRenderer"] if API_DOCS else []),
     # Token first: an anonymous request to a protected endpoint gets 401 + WWW-Authenticate, not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.tokens.ExpiringTokenAuthentication",
