@@ -308,8 +308,9 @@ class Parts:
             )
         return out
 
-    def _regime_parts(self, regime: str, context: ScoreContext, users) -> dict[str, np.ndarray]:
-        raw = self._raw_parts(PARTS[regime], context, users, regime)
+    def _regime_parts(self, regime: str, context: ScoreContext, users, names=None) -> dict[str, np.ndarray]:
+        """The regime's parts (or only `names` of them), each divided by its per-user spread over known items."""
+        raw = self._raw_parts(PARTS[regime] if names is None else names, context, users, regime)
         return {name: part / row_spread(part[:, self.known])[:, None] for name, part in raw.items()}
 
     def _scales(self, context: ScoreContext, users) -> dict[str, np.ndarray]:

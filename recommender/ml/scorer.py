@@ -104,12 +104,11 @@ class HybridScorer(Parts):
         return np.where(n_history == 0, "user_cold", few_or_warm).astype(object)
 
     def _blend(self, regime: str, context: ScoreContext, users) -> np.ndarray:
-        parts = self._regime_parts(regime, context, users)
         weights = self.weights[regime]
+        used = [name for name in PARTS[regime] if weights.get(name)]  # a zero-weight part is not computed
         out = np.zeros((len(context.features), self.n_items))
-        for name, part in parts.items():
-            if weights.get(name):
-                out += weights[name] * part
+        for name, part in self._regime_parts(regime, context, users, used).items():
+            out += weights[name] * part
         return out
 
     def score(self, users, context: ScoreContext, new_items: ItemFeatures | None = None) -> np.ndarray:

@@ -208,3 +208,17 @@ def test_newcomer_net_epochs_come_from_the_cold_folds(data, monkeypatch):
     assert [validated for validated, _ in fits] == [True, True, True, False]
     assert fits[-1][1] == model.newcomer_net_epochs == round(np.mean([epochs for _, epochs in fits[:3]]))
     assert model.newcomer_net is not None and model.newcomer_net.epochs == fits[-1][1]
+
+
+def test_parts_with_zero_weight_are_not_computed(data, fitted, monkeypatch):
+    asked = []
+    real = HybridScorer._raw_parts
+
+    def recording(self, names, *args, **kwargs):
+        asked.append(set(names))
+        return real(self, names, *args, **kwargs)
+
+    monkeypatch.setattr(HybridScorer, "_raw_parts", recording)
+    fitted.score(np.array([-1]), new_user_context(data, [1, 4, 7]))  # few-shot, plus the item-cold blend
+    weighted = {r: {n for n, w in fitted.weights[r].items() if w} for r in ("few_shot", "item_cold")}
+    assert asked == [weighted["few_shot"], weighted["item_cold"]]
