@@ -11,7 +11,10 @@ class ProfileSerializer(serializers.ModelSerializer):
     """The signed-in user's profile. Username and email are read-only; other client fields are ignored."""
 
     username = serializers.CharField(source="user.username", read_only=True)
-    email = serializers.EmailField(source="user.email", read_only=True)
+    # A CharField, not an EmailField: accounts may have no email, and "" is not a valid `format: email`.
+    email = serializers.CharField(
+        source="user.email", read_only=True, help_text="The account's email address; empty when it has none."
+    )
     interests = serializers.SlugRelatedField(
         slug_field="slug", queryset=Category.objects.all(), many=True, required=False, help_text="Category slugs."
     )

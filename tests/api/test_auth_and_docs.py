@@ -106,6 +106,13 @@ def test_schema_lists_every_endpoint(anon_api):
         "/api/me/",
         "/api/recommendations/",
     }
+    # What GET /api/me/ returns for an account without an email ("") must match its schema.
+    email = response.json()["components"]["schemas"]["Profile"]["properties"]["email"]
+    assert email == {
+        "type": "string",
+        "readOnly": True,
+        "description": "The account's email address; empty when it has none.",
+    }
 
 
 def test_swagger_ui_uses_local_assets_only(anon_api):
