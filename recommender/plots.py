@@ -7,15 +7,9 @@
 import io
 import math
 
-SCENARIO_ORDER = [
-    "warm",
-    "item_cold",
-    "user_cold",
-    "few_shot",
-    "user_cold_trained",
-    "few_shot_trained",
-    "item_cold_trained",
-]
+from recommender.ml.splits import SCENARIOS
+
+SCENARIO_ORDER = list(SCENARIOS)
 SCENARIO_LABELS = {
     "warm": "Warm",
     "item_cold": "Item cold-start",
