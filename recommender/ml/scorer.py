@@ -19,8 +19,8 @@ regime (by evidence, trained-on users included: user_cold: no history; few_shot:
 history items; warm: more; item_cold: items without interactions) are fitted on inner validation
 splits carved from the training data (`blend.inner_splits`: one warm split, three cold folds whose
 few-shot validation users are of two kinds: held out, and, as after a retrain, trained on with their
-first interactions);
-hyperparameters (lambdas, kernel widths, network epochs) likewise.
+first interactions); hyperparameters (lambdas, kernel widths, network epochs) likewise. Items are
+scored by evidence too: one with at most ITEM_FEW_MAX training positives also gets its content score.
 """
 
 import time
