@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: demo test lint venv sysdeps data serve worker worker-gpu beat bench clean
+.PHONY: demo test lint venv sysdeps data serve worker worker-gpu beat stack bench clean
 
 # mysqlclient compiles against the MariaDB client headers; install them when they are missing.
 sysdeps:
@@ -59,6 +59,14 @@ worker-gpu: venv
 
 beat: venv
 	$(VENV)/bin/celery -A config beat -l info
+
+# The production shape on one machine: gunicorn (config/gunicorn.py), the gpu and default workers and
+# beat (Procfile), after migrating and collecting static files. Needs the production environment
+# (DJANGO_ENV, SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL, REDIS_URL, CELERY_BROKER_URL; see README).
+stack: venv
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/honcho start
 
 clean:
 	rm -rf $(VENV) db.sqlite3 artifacts .pytest_cache .ruff_cache

@@ -152,7 +152,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 # Production serves compressed files under content-hashed names (cached for a year); `collectstatic`
 # writes them. Development keeps plain names and finds files in the apps without collecting.
 # Content-Security-Policy: every script, style, image and font comes from this site (no inline
