@@ -6,7 +6,7 @@ import recommender.ml.scorer as scorer_module
 from recommender.ml.artifact import ArtifactError, ArtifactMismatch
 from recommender.ml.data import ItemFeatures, ScoreContext
 from recommender.ml.scorer import HybridScorer
-from tests.recommender.ml.conftest import SMALL_NEURAL, TEXT_DIM
+from tests.recommender.ml.conftest import SMALL_NEURAL, TEXT_DIM, make_data
 
 
 def new_user_context(data, history, liked=None):
@@ -222,3 +222,10 @@ def test_parts_with_zero_weight_are_not_computed(data, fitted, monkeypatch):
     fitted.score(np.array([-1]), new_user_context(data, [1, 4, 7]))  # few-shot, plus the item-cold blend
     weighted = {r: {n for n, w in fitted.weights[r].items() if w} for r in ("few_shot", "item_cold")}
     assert asked == [weighted["few_shot"], weighted["item_cold"]]
+
+
+def test_a_catalog_too_small_for_trained_newcomers_still_fits():
+    tiny = make_data(n_users=5)  # one cold user per fold and no user to spare as a trained newcomer
+    model = HybridScorer(seed=0, model_name="test-model", neural=SMALL_NEURAL).fit(tiny)
+    assert set(model.weights) == {"warm", "item_cold", "user_cold", "few_shot"}
+    assert np.isfinite(model.score(np.array([-1]), new_user_context(tiny, [0, 3]))).all()
