@@ -52,6 +52,8 @@ app.conf.update(
         "socket_timeout": PUBLISH_TIMEOUT_S,
         "visibility_timeout": VISIBILITY_TIMEOUT_S,
     },
+    # The worker logs through Django's LOGGING (request ids, LOG_FORMAT), not Celery's own format.
+    worker_hijack_root_logger=False,
     task_serializer="json",
     accept_content=["json"],
     result_expires=3600,
@@ -61,3 +63,5 @@ app.conf.update(
     },
 )
 app.autodiscover_tasks(["tasks"])
+
+from config import request_ids  # noqa: E402, F401  (carries the request id into tasks: signal handlers)
