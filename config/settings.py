@@ -154,8 +154,6 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
-# Production serves compressed files under content-hashed names (cached for a year); `collectstatic`
-# writes them. Development keeps plain names and finds files in the apps without collecting.
 # Content-Security-Policy: every script, style, image and font comes from this site (no inline
 # script or style attribute anywhere; Swagger UI runs from its own files), nothing may frame it.
 CONTENT_SECURITY_POLICY = {
@@ -170,6 +168,8 @@ CONTENT_SECURITY_POLICY = {
 }
 # Outside production WhiteNoise looks files up in the apps on each request (nothing to collect).
 WHITENOISE_AUTOREFRESH = WHITENOISE_USE_FINDERS = not PRODUCTION
+# Production serves compressed files under content-hashed names (cached for a year); `collectstatic`
+# writes them. Development keeps plain names and finds files in the apps without collecting.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -247,9 +247,9 @@ CACHES = {
     "default": redis_cache(REDIS_URL) if REDIS_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+DJANGO_REDIS_LOGGER = "config.cache"
 # Seconds /health/ready waits for its checks (database, cache, broker, live model), run at once.
 HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=1.0)
-DJANGO_REDIS_LOGGER = "config.cache"
 
 # --- Background work (Celery) ---------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
