@@ -12,7 +12,7 @@ from catalog.models import Interaction
 from config.logs import OncePerInterval
 from config.settings import redis_cache
 from tests.factories import ItemFactory, UserFactory
-from tests.tasks.broker import closed_port_url, hung_broker
+from tests.tasks.broker import closed_port_url, silent_server
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +30,7 @@ def test_every_request_succeeds_and_the_failure_is_logged_once(settings, caplog,
     monkeypatch.setattr(SimpleRateThrottle, "cache", cache)  # the throttles on the configured cache again
     item = ItemFactory(title="Toy Story")
     user = UserFactory(username="alice")
-    with hung_broker() as hung_url:  # a server that accepts connections and never answers
+    with silent_server() as hung_url:  # a server that accepts connections and never answers
         settings.CACHES = {"default": redis_cache(closed_port_url() if server == "down" else hung_url)}
         anonymous, alice = APIClient(), APIClient()
         alice.force_authenticate(user)

@@ -7,7 +7,7 @@ from django.core.cache import cache
 
 from config.settings import redis_cache
 from recommender import serving
-from tests.tasks.broker import broker_at, closed_port_url, hung_broker
+from tests.tasks.broker import broker_at, closed_port_url, silent_server
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +55,7 @@ def test_ready_names_a_broker_and_a_cache_that_are_down(client, settings, model_
 
 def test_ready_gives_up_on_a_hung_broker_within_its_deadline(client, settings, model_loaded):
     settings.HEALTH_CHECK_TIMEOUT = 0.5
-    with hung_broker() as url, broker_at(url):
+    with silent_server() as url, broker_at(url):
         started = time.monotonic()
         response = client.get("/health/ready")
         elapsed = time.monotonic() - started

@@ -19,8 +19,9 @@ def closed_port_url() -> str:
 
 
 @contextmanager
-def hung_broker():
-    """A broker URL whose server accepts connections and never answers (a stopped process, a partition)."""
+def silent_server():
+    """A redis URL whose server accepts connections and never answers (a stopped process, a partition):
+    a hung broker or a hung cache."""
     server = socket.create_server(("127.0.0.1", 0))
     held = []
 

@@ -11,7 +11,7 @@ from accounts.models import Profile
 from catalog.models import Interaction, Item
 from tasks import enqueue
 from tests.factories import CategoryFactory, InteractionFactory, ItemFactory, UserFactory
-from tests.tasks.broker import broker_at, closed_port_url, hung_broker
+from tests.tasks.broker import broker_at, closed_port_url, silent_server
 
 pytestmark = pytest.mark.django_db
 EMBED_ITEMS, EMBED_USERS, RETRAIN = "tasks.embed_items", "tasks.embed_users", "tasks.maybe_retrain"
@@ -108,7 +108,7 @@ def test_broker_down_publishing_fails_fast_and_does_not_raise(caplog):
 
 
 def test_a_hung_broker_costs_one_deadline_then_publishing_is_skipped_for_a_while(caplog):
-    with hung_broker() as url, broker_at(url), caplog.at_level(logging.DEBUG, logger="tasks.enqueue"):
+    with silent_server() as url, broker_at(url), caplog.at_level(logging.DEBUG, logger="tasks.enqueue"):
         started = time.monotonic()
         assert enqueue.publish(EMBED_ITEMS, [1]) is False
         first = time.monotonic() - started
@@ -128,7 +128,7 @@ def test_interaction_is_accepted_while_the_broker_hangs(caplog):
         client.force_authenticate(UserFactory(username="alice"))
         client.get("/api/me/")  # the first request imports the URLconf and the views
     caplog.clear()
-    with hung_broker() as url, broker_at(url), caplog.at_level(logging.WARNING, logger="tasks.enqueue"):
+    with silent_server() as url, broker_at(url), caplog.at_level(logging.WARNING, logger="tasks.enqueue"):
         started = time.monotonic()
         response = client.post("/api/interactions/", {"item": item.id, "kind": "like"}, format="json")
         elapsed = time.monotonic() - started
