@@ -268,6 +268,9 @@ ITEM_TEXT_TEMPLATE = env.str("ITEM_TEXT_TEMPLATE", default=DEFAULT_ITEM_TEMPLATE
 # Retrain automatically (debounced) as data arrives. Off by default in the embedded mode, where a
 # retrain would run inside the web request that tipped the count; `manage.py train` and the staff
 # "Retrain now" button work either way.
+# How often (seconds) each web process checks whether the live model or the catalog changed: a new
+# version or item reaches the feed within this interval; between checks a feed request reads neither.
+SERVING_CHECK_SECONDS = env.float("SERVING_CHECK_SECONDS", default=2.0)
 AUTO_RETRAIN = env.bool("AUTO_RETRAIN", default=bool(CELERY_BROKER_URL))
 RETRAIN_AFTER_N = env.int("RETRAIN_AFTER_N", default=500)
 RETRAIN_AFTER_MINUTES = env.int("RETRAIN_AFTER_MINUTES", default=60)

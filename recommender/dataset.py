@@ -12,7 +12,14 @@ from django.conf import settings
 
 from accounts.models import Profile
 from catalog.models import Category, Interaction, Item
-from recommender.embeddings.selectors import current_model_name, embedding_dim, item_vectors, user_vectors
+from recommender.embeddings.selectors import (
+    current_model_name,
+    current_user_vector,
+    embedding_dim,
+    item_vectors,
+    profile_text,
+    user_vectors,
+)
 from recommender.ml.data import GENDERS, ItemFeatures, RecData, UserFeatures
 from recommender.ml.mapping import IdMap
 
@@ -98,6 +105,38 @@ def user_feature_rows(
         occupation=np.array([occupation_col.get(r["occupation"].strip().lower(), -1) for r in rows]),
         interests=multi_hot(pairs, row_of, category_cols, len(user_ids)),
     )
+
+
+class UserRow(NamedTuple):
+    """One user's profile as the feed needs it (see `user_feature_row`)."""
+
+    features: UserFeatures  # one row
+    profile: dict  # the Profile's values ({} when the user has none)
+    text: str  # the profile text that is (or should be) embedded
+    has_vector: bool  # whether features.text holds the current vector of that text
+
+
+def user_feature_row(*, user_id: int, dim: int, category_cols: dict[int, int], occupations, model_name: str) -> UserRow:
+    """One user's profile features, read in three queries (profile, interests, vector): the feed's path.
+
+    The same features as `user_feature_rows` gives for this user.
+    """
+    fields = ("about", "age", "gender", "occupation", "location")
+    profile = Profile.objects.filter(user_id=user_id).values(*fields).first() or {}
+    interests = list(
+        Profile.interests.through.objects.filter(profile__user_id=user_id).values_list("category_id", "category__name")
+    )
+    text = profile_text(profile=profile, interest_names=[name for _, name in interests]) if profile else ""
+    vector = current_user_vector(user_id=user_id, text=text, model_name=model_name) if text else None
+    occupation = (profile.get("occupation") or "").strip().lower()
+    features = UserFeatures(
+        text=np.zeros((1, dim), dtype=np.float32) if vector is None else vector.reshape(1, dim).copy(),
+        age=np.array([np.nan if profile.get("age") is None else float(profile["age"])]),
+        gender=np.array([GENDERS.index(profile["gender"]) if profile.get("gender") in GENDERS else -1]),
+        occupation=np.array([list(occupations).index(occupation) if occupation in occupations else -1]),
+        interests=multi_hot([(user_id, pk) for pk, _ in interests], {user_id: 0}, category_cols, 1),
+    )
+    return UserRow(features=features, profile=profile, text=text, has_vector=vector is not None)
 
 
 class Histories(NamedTuple):

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from accounts.models import Profile
-from catalog.models import Category, Item
-from recommender.dataset import histories, user_feature_rows
+from catalog.models import Item
+from recommender.dataset import histories, user_feature_row
 from recommender.ml.data import ScoreContext
 from recommender.ml.metrics import top_k
 from recommender.serving import ServingState
@@ -45,88 +44,109 @@ class UserSignals:
 
 
 def user_signals(*, state: ServingState, user) -> UserSignals:
-    """What the model knows about this user right now: profile features and history (fold-in)."""
+    """What the model knows about this user right now: profile features and history (fold-in).
+
+    Four queries (profile, interests, profile vector, history); a profile text not embedded yet (the
+    first feed after onboarding, before a worker got to it) is embedded here, once.
+    """
     scorer = state.scorer
-    cat_pk = dict(Category.objects.filter(name__in=state.category_names).values_list("pk", "name"))
-    cols = {pk: state.category_names.index(name) for pk, name in cat_pk.items()}
-    features = user_feature_rows(
-        user_ids=[user.pk],
-        dim=scorer.text_dim,
-        category_cols=cols,
-        occupations=list(scorer.occupation_names),
-        model_name=scorer.model_name,
-    )
+
+    def read():
+        return user_feature_row(
+            user_id=user.pk,
+            dim=scorer.text_dim,
+            category_cols=state.category_cols,
+            occupations=state.occupation_names,
+            model_name=scorer.model_name,
+        )
+
+    row = read()
+    if row.text and not row.has_vector:
+        from recommender.embeddings.services import embed_users
+
+        embed_users(user_ids=[user.pk])
+        row = read()
     history = histories(user_ids=[user.pk], item_map=scorer.item_map)
     (seen,), (liked,) = history.seen, history.liked
     known = str(user.pk) in scorer.user_map
     context = ScoreContext(
-        features=features,
+        features=row.features,
         histories=[seen],
         history_positive=[np.isin(seen, liked)],
         known_users=known,
         first_time=history.first_time,
     )
-    profile = Profile.objects.filter(user=user).values("about", "age", "gender").first() or {}
     return UserSignals(
         context=context,
         users=np.array([scorer.user_map.index_of([user.pk])[0] if known else 0]),
         seen_ids=history.seen_ids[0],
         liked_columns=liked,
-        interests=features.interests[0],
-        about=(profile.get("about") or "").strip(),
-        has_demographics=profile.get("age") is not None or bool(profile.get("gender")),
+        interests=row.features.interests[0],
+        about=(row.profile.get("about") or "").strip(),
+        has_demographics=row.profile.get("age") is not None or bool(row.profile.get("gender")),
     )
 
 
-def _zscore(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    sample = values[mask]
-    if sample.size < 2 or sample.std() < 1e-12:
+def _zscore(values: np.ndarray) -> np.ndarray:
+    if values.size < 2 or values.std() < 1e-12:
         return np.zeros_like(values)
-    return (values - sample.mean()) / sample.std()
+    return (values - values.mean()) / values.std()
 
 
-def model_scores(*, state: ServingState, signals: UserSignals, allowed: np.ndarray) -> np.ndarray:
-    """The scorer's score for every column, items without training interactions placed by quantile.
+def model_scores(*, state: ServingState, signals: UserSignals, columns: np.ndarray) -> np.ndarray:
+    """The scorer's score for each of these columns, items without training interactions placed by quantile.
 
     Items the model has interaction data for are scored by the blend of the user's regime; the others
     (and items added since training) only by the content path, whose scale differs. Each of those gets
-    the full score that the known item at the same content-score percentile has, so one list mixes both.
+    the full score that the known item (among `columns`) at the same content-score percentile has, so
+    one list mixes both. One scoring pass: new items' content scores come with the model's own.
     """
     scorer = state.scorer
-    known = np.concatenate([scorer.known.astype(bool), np.zeros(len(state.item_pks) - scorer.n_items, dtype=bool)])
-    raw = np.zeros(len(state.item_pks))
-    raw[: scorer.n_items] = scorer.score(signals.users, signals.context)[0]
-    reference = known & allowed
-    if (~known).any() and reference.sum() > 1:
-        content = (scorer.user_vectors(signals.context, signals.users) @ state.content_vectors.T)[0]
-        rank = np.searchsorted(np.sort(content[reference]), content[~known]) / reference.sum()
-        raw[~known] = np.quantile(raw[reference], np.clip(rank, 0.0, 1.0))
+    n = scorer.n_items
+    own = columns < n
+    new_cols = columns[~own]
+    vectors = state.content_vectors[new_cols] if len(new_cols) else None
+    scores, content = scorer.score_with_content(signals.users, signals.context, vectors)
+    raw, placed = np.empty(len(columns)), np.empty(len(columns))
+    raw[own], placed[own] = scores[0, columns[own]], content[0, columns[own]]
+    placed[~own] = content[0, n:]
+    known = np.zeros(len(columns), dtype=bool)
+    known[own] = scorer.known[columns[own]]
+    if (~known).any() and known.sum() > 1:
+        rank = np.searchsorted(np.sort(placed[known]), placed[~known]) / known.sum()
+        raw[~known] = np.quantile(raw[known], np.clip(rank, 0.0, 1.0))
     return raw
 
 
-def feed_scores(*, state: ServingState, signals: UserSignals, allowed: np.ndarray) -> np.ndarray:
-    """Model scores (standardised) plus the fading lift of stated interests and "about" text."""
-    scores = _zscore(model_scores(state=state, signals=signals, allowed=allowed), allowed)
+def feed_scores(*, state: ServingState, signals: UserSignals, columns: np.ndarray) -> np.ndarray:
+    """Model scores (standardised over `columns`) plus the fading lift of stated interests and "about" text."""
+    scores = _zscore(model_scores(state=state, signals=signals, columns=columns))
     fade = 1.0 / (1.0 + len(signals.liked_columns) / LIFT_HALF_LIFE)
     if signals.interests.any():
-        scores = scores + INTEREST_LIFT * fade * (state.cats @ signals.interests > 0)
+        scores = scores + INTEREST_LIFT * fade * (state.cats[columns] @ signals.interests > 0)
     profile_vector = signals.context.features.text[0]
     if signals.about and np.abs(profile_vector).sum() > 0:
-        scores = scores + ABOUT_LIFT * fade * _zscore(state.text @ profile_vector, allowed)
+        scores = scores + ABOUT_LIFT * fade * _zscore(state.text[columns] @ profile_vector)
     return scores
 
 
 def _reasons(*, state: ServingState, signals: UserSignals, columns: np.ndarray) -> list[str]:
+    """One explanation per returned column (only the k shown are explained; one title query at most)."""
     liked = np.asarray(signals.liked_columns, dtype=np.int64)
-    titles = dict(Item.objects.filter(id__in=state.item_pks[liked].tolist()).values_list("id", "title"))
-    sims = state.text[columns] @ state.text[liked].T if len(liked) else np.zeros((len(columns), 0))
+    because = np.full(len(columns), -1)
+    if len(liked) and len(columns):
+        sims = state.text[columns] @ state.text[liked].T
+        because = np.where(sims.max(axis=1) >= BECAUSE_MIN_SIMILARITY, liked[sims.argmax(axis=1)], -1)
+    because_pks = state.item_pks[because[because >= 0]].tolist()
+    titles = dict(Item.objects.filter(id__in=because_pks).values_list("id", "title")) if because_pks else {}
+    shared = state.cats[columns] * signals.interests
     reasons = []
-    for row, col in enumerate(columns):
-        shared = np.flatnonzero(state.cats[col] * signals.interests)
-        if sims.shape[1] and sims[row].max() >= BECAUSE_MIN_SIMILARITY:
-            reasons.append(f"Because you liked {titles.get(int(state.item_pks[liked[sims[row].argmax()]]), 'it')}")
-        elif len(shared):
-            reasons.append(f"Matches your interest in {state.category_names[shared[0]]}")
+    for row, col in enumerate(because.tolist()):
+        interest = np.flatnonzero(shared[row])
+        if col >= 0:
+            reasons.append(f"Because you liked {titles.get(int(state.item_pks[col]), 'it')}")
+        elif len(interest):
+            reasons.append(f"Matches your interest in {state.category_names[interest[0]]}")
         elif len(liked):
             reasons.append("Picked for you from what you liked")
         elif signals.has_demographics:
@@ -175,13 +195,21 @@ def new_item_candidates(
 
 
 def rank_feed(
-    *, state: ServingState, user, k: int, only_item_ids=None, category_ids=None, exclude_seen: bool = True
+    *,
+    state: ServingState,
+    user,
+    k: int,
+    only_item_ids=None,
+    category_ids=None,
+    exclude_seen: bool = True,
+    signals: UserSignals | None = None,
 ) -> list[Ranked]:
     """The user's top-k active items, unseen ones only by default (and only `only_item_ids` when given).
 
     category_ids: the categories `only_item_ids` was drawn from, if any (passed on to the vector backend).
+    signals: the user's `user_signals`, when the caller has read them already.
     """
-    signals = user_signals(state=state, user=user)
+    signals = signals or user_signals(state=state, user=user)
     allowed = state.active.copy()
     if exclude_seen:
         allowed &= ~np.isin(state.item_pks, list(signals.seen_ids))
@@ -194,11 +222,15 @@ def rank_feed(
         only_item_ids=None if only_item_ids is None else set(only_item_ids),
         category_ids=category_ids,
     )
-    scores = np.where(allowed, feed_scores(state=state, signals=signals, allowed=allowed), -np.inf)
-    columns = top_k(scores, k)[0]
-    columns = columns[columns >= 0]
+    candidates = np.flatnonzero(allowed)
+    if not len(candidates):
+        return []
+    scores = feed_scores(state=state, signals=signals, columns=candidates)
+    best = top_k(scores[None, :], k)[0]
+    best = best[best >= 0]
+    columns = candidates[best]
     reasons = _reasons(state=state, signals=signals, columns=columns)
-    return [Ranked(int(state.item_pks[c]), float(scores[c]), r) for c, r in zip(columns, reasons, strict=True)]
+    return [Ranked(int(state.item_pks[c]), float(scores[b]), r) for c, b, r in zip(columns, best, reasons, strict=True)]
 
 
 def rank_similar(*, state: ServingState, item_id: int, k: int) -> list[Ranked]:

@@ -11,7 +11,6 @@ from django.db.models import Count
 
 from catalog.models import Category, Interaction, Item
 from recommender import fallbacks, ranking
-from recommender.embeddings.selectors import user_texts, user_vector
 from recommender.serving import serving_state
 
 
@@ -42,14 +41,6 @@ def _pad(ranked: list[ranking.Ranked], *, user, k: int, category, seen: set[int]
     return ranked[:k]
 
 
-def ensure_profile_vector(*, user) -> None:
-    """Embed the user's profile text inline when no worker has done it yet (first feed after onboarding)."""
-    if user_vector(user_id=user.pk) is None and user_texts(user_ids=[user.pk]):
-        from recommender.embeddings.services import embed_users
-
-        embed_users(user_ids=[user.pk])
-
-
 def popular_items(*, k: int = 20, category: str | None = None, exclude_ids=()) -> list[Recommendation]:
     """Most liked active items (optionally in one category slug), best first."""
     ranked = [
@@ -60,21 +51,26 @@ def popular_items(*, k: int = 20, category: str | None = None, exclude_ids=()) -
 
 
 def recommendations_for_user(*, user, k: int = 20, category: str | None = None) -> list[Recommendation]:
-    """Top-k active items for this user (None or anonymous: trending and popular), never seen before."""
+    """Top-k active items for this user (None or anonymous: trending and popular), never seen before.
+
+    With a live model: the user's profile, vector and history in four queries, the items in two.
+    """
     if user is None or not user.is_authenticated:
         return _materialise(_pad([], user=None, k=k, category=category, seen=set()))
-    seen = set(Interaction.objects.filter(user=user).values_list("item_id", flat=True))
-    ranked: list[ranking.Ranked] = []
     state = serving_state()
-    if state is not None:
-        ensure_profile_vector(user=user)
+    if state is None:
+        seen = set(Interaction.objects.filter(user=user).values_list("item_id", flat=True))
+        ranked = _interest_first(user=user, k=k, category=category, seen=seen)
+    else:
+        signals = ranking.user_signals(state=state, user=user)
+        seen = signals.seen_ids
         in_category = category_ids = None
         if category:
             category_ids = list(Category.objects.filter(slug=category).values_list("id", flat=True))
             in_category = set(Item.objects.filter(categories__in=category_ids).values_list("id", flat=True))
-        ranked = ranking.rank_feed(state=state, user=user, k=k, only_item_ids=in_category, category_ids=category_ids)
-    else:
-        ranked = _interest_first(user=user, k=k, category=category, seen=seen)
+        ranked = ranking.rank_feed(
+            state=state, user=user, k=k, only_item_ids=in_category, category_ids=category_ids, signals=signals
+        )
     return _materialise(_pad(ranked, user=user, k=k, category=category, seen=seen))
 
 

@@ -7,10 +7,13 @@ soon as their text embedding exists.
 
 import logging
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
+from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Max, Q
 
 from catalog.models import Category, Item
@@ -38,6 +41,9 @@ class ServingState:
     content_vectors: np.ndarray  # column -> the scorer's content-path item vector (see ranking.feed_scores)
     cats: np.ndarray  # column -> multi-hot over category_names
     category_names: list[str]  # the scorer's category vocabulary
+    category_cols: dict[int, int]  # Category pk -> column of category_names (categories that exist)
+    occupation_names: list[str]  # the scorer's occupation vocabulary
+    checked_at: float = field(default_factory=time.monotonic)  # when `stamp` was last compared to the database
 
     @cached_property
     def column_of(self) -> dict[int, int]:
@@ -93,15 +99,27 @@ def _build(version: ModelVersion, scorer: HybridScorer, stamp: tuple) -> Serving
         ),
         cats=multi_hot(pairs, row_of, cols, len(item_pks)),
         category_names=list(scorer.category_names),
+        category_cols=cols,
+        occupation_names=list(scorer.occupation_names),
     )
 
 
 def serving_state() -> ServingState | None:
-    """The current snapshot, rebuilt when the live version or the catalog changed; None: no usable model."""
+    """The current snapshot, rebuilt when the live version or the catalog changed; None: no usable model.
+
+    The change check (three aggregate queries) runs at most every SERVING_CHECK_SECONDS per process, and
+    on every call inside a transaction (whose own writes no earlier check could have seen): a new model
+    version or catalog change reaches the feed within that interval, and a request usually costs none.
+    """
     global _state
+    state = _state
+    fresh = state is not None and time.monotonic() - state.checked_at < settings.SERVING_CHECK_SECONDS
+    if fresh and not connection.in_atomic_block:
+        return state
     stamp = catalog_stamp(model_name=current_model_name())
     with _lock:
         if _state is not None and _state.stamp == stamp:
+            _state.checked_at = time.monotonic()
             return _state
         live = ModelVersion.objects.filter(is_live=True).first()
         if live is None:

@@ -11,6 +11,8 @@ from recommender.ml.encoder import model_name_for
 from recommender.ml.text import item_text, user_text
 from recommender.models import ItemEmbedding, UserEmbedding
 
+PROFILE_TEXT_FIELDS = ("about", "age", "gender", "occupation", "location")
+
 
 def current_model_name() -> str:
     """The model_name stored with vectors made by settings.EMBEDDING_MODEL."""
@@ -46,13 +48,9 @@ def user_texts(*, user_ids=None) -> dict[int, str]:
     profiles = Profile.objects.all() if user_ids is None else Profile.objects.filter(user_id__in=list(user_ids))
     profiles = profiles.prefetch_related("interests").order_by("user_id")
     texts = {
-        p.user_id: user_text(
-            about=p.about,
-            interests=sorted(c.name for c in p.interests.all()),
-            age=p.age,
-            gender=p.gender,
-            occupation=p.occupation,
-            location=p.location,
+        p.user_id: profile_text(
+            profile={field: getattr(p, field) for field in PROFILE_TEXT_FIELDS},
+            interest_names=[c.name for c in p.interests.all()],
         )
         for p in profiles
     }
@@ -96,6 +94,20 @@ def item_vectors(*, item_ids=None, model_name: str | None = None, active_only: b
 def user_vectors(*, user_ids=None, model_name: str | None = None):
     """(ids int64 (n,), vectors float32 (n, dim)) of the current profile vectors, ids ascending."""
     return _current(UserEmbedding, "user", user_texts(user_ids=user_ids), model_name or current_model_name())
+
+
+def profile_text(*, profile: dict, interest_names) -> str:
+    """The text embedded for one profile (`values()` of a Profile) with these interest names."""
+    return user_text(interests=sorted(interest_names), **{f: profile.get(f) for f in PROFILE_TEXT_FIELDS})
+
+
+def current_user_vector(*, user_id: int, text: str, model_name: str) -> np.ndarray | None:
+    """This user's stored vector if it was made from exactly `text` (one query), else None."""
+    row = UserEmbedding.objects.filter(user_id=user_id, model_name=model_name).values_list("text_hash", "vector")
+    row = row.first()
+    if not text or row is None or row[0] != text_hash(text):
+        return None
+    return np.frombuffer(bytes(row[1]), dtype=np.float32)
 
 
 def user_vector(*, user_id: int, model_name: str | None = None) -> np.ndarray | None:

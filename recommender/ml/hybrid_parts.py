@@ -50,6 +50,11 @@ KERNEL_GRID = {  # searched one coordinate at a time, in this order, twice
     ),
     "warm": dict(liked=(0.02, 0.05, 0.1, 0.2), seen=(0.0, 0.02, 0.05)),
 }
+# The order parts are handed to the blend-weight search (its coordinate order, so it shapes the fit).
+_ORDER = (
+    *("neural", "neural_content", "ease", "ease_seen", "seq", "newcomer_net"),
+    *("newcomer", "cmap", "pop", "cpop", "demo", "kernel"),
+)
 FEW_SHOT_MAX = 10  # the most history items a user is scored with as few-shot (trained on or not)
 
 
@@ -273,49 +278,72 @@ class Parts:
         pos = np.minimum(np.searchsorted(k.users, users), len(k.users) - 1)
         return np.where(k.users[pos] == users, np.diff(k.seen.indptr)[pos], 0)
 
-    def _raw_parts(self, names, context: ScoreContext, users, regime: str = "warm") -> dict[str, np.ndarray]:
-        n = len(context.histories)
-        liked, seen = self._history_matrices(context)
+    def _raw_parts(
+        self, names, context: ScoreContext, users, regime: str = "warm", memo: dict | None = None
+    ) -> dict[str, np.ndarray]:
+        """Each named part's raw scores [n, n_items] for the context's users.
+
+        memo: one scoring pass's store; a part, the history matrices and the network's user vectors
+        asked for again in the same pass (another regime's blend, the content path) are not recomputed.
+        Only the kernel depends on the regime (its parameters are tuned per regime).
+        """
+        memo = {} if memo is None else memo
         out = {}
-        if "neural" in names or "neural_content" in names:
-            user = self._neural_user_vectors(context, users)
-            for name, keep in (("neural", True), ("neural_content", False)):
-                if name in names:
-                    vec, bias = self._neural_item_vectors(self.content, keep_id=keep)
-                    out[name] = user @ vec.T + bias
-        if "ease" in names:
-            out["ease"] = np.asarray(liked @ self.ease, dtype=np.float64)
-        if "ease_seen" in names:
-            out["ease_seen"] = np.asarray(seen @ self.ease_seen, dtype=np.float64)
-        if "seq" in names:
-            out["seq"] = np.asarray(seen @ self.seq, dtype=np.float64)
-        if "newcomer_net" in names:
-            out["newcomer_net"] = self.newcomer_net.score(liked, seen, context.features, context.first_times())
-        if "newcomer" in names:
-            out["newcomer"] = self.newcomer.score(seen, context.features, context.first_times())
-        if "cmap" in names:
-            out["cmap"] = np.asarray(liked @ self.cmap_weights) @ self.content.T
-        if "pop" in names:
-            out["pop"] = np.tile(self.counts, (n, 1))
-        if "cpop" in names:
-            out["cpop"] = np.tile(self.content @ self.cpop_weights, (n, 1))
-        if "demo" in names:
-            out["demo"] = self.demo.score_features(context.features)
-        if "kernel" in names:
-            self_index = np.asarray(users) if context.known_users else None
-            out["kernel"] = self.kernel.score(
-                context.features, liked, seen, self.kernel_params[regime], self_index, context.first_times()
-            )
+        for name in sorted(names, key=_ORDER.index):  # the blend search visits parts in this order
+            key = ("kernel", regime) if name == "kernel" else name
+            if key not in memo:
+                memo[key] = self._raw_part(name, context, users, regime, memo)
+            out[name] = memo[key]
         return out
 
-    def _regime_parts(self, regime: str, context: ScoreContext, users, names=None) -> dict[str, np.ndarray]:
-        """The regime's parts (or only `names` of them), each divided by its per-user spread over known items."""
-        raw = self._raw_parts(PARTS[regime] if names is None else names, context, users, regime)
-        return {name: part / row_spread(part[:, self.known])[:, None] for name, part in raw.items()}
+    def _raw_part(self, name: str, context: ScoreContext, users, regime: str, memo: dict) -> np.ndarray:
+        if "history" not in memo:
+            memo["history"] = self._history_matrices(context)
+        liked, seen = memo["history"]
+        if name in ("neural", "neural_content"):
+            if "user_vectors" not in memo:
+                memo["user_vectors"] = self._neural_user_vectors(context, users)
+            vec, bias = self._neural_item_vectors(self.content, keep_id=name == "neural")
+            return memo["user_vectors"] @ vec.T + bias
+        if name == "ease":
+            return np.asarray(liked @ self.ease, dtype=np.float64)
+        if name == "ease_seen":
+            return np.asarray(seen @ self.ease_seen, dtype=np.float64)
+        if name == "seq":
+            return np.asarray(seen @ self.seq, dtype=np.float64)
+        if name == "newcomer_net":
+            return self.newcomer_net.score(liked, seen, context.features, context.first_times())
+        if name == "newcomer":
+            return self.newcomer.score(seen, context.features, context.first_times())
+        if name == "cmap":
+            return np.asarray(liked @ self.cmap_weights) @ self.content.T
+        if name == "pop":
+            return np.tile(self.counts, (len(context.histories), 1))
+        if name == "cpop":
+            return np.tile(self.content @ self.cpop_weights, (len(context.histories), 1))
+        if name == "demo":
+            return self.demo.score_features(context.features)
+        if name == "kernel":
+            self_index = np.asarray(users) if context.known_users else None
+            return self.kernel.score(
+                context.features, liked, seen, self.kernel_params[regime], self_index, context.first_times()
+            )
+        raise KeyError(f"unknown part {name!r}")
 
-    def _scales(self, context: ScoreContext, users) -> dict[str, np.ndarray]:
-        raw = self._raw_parts(PARTS["item_cold"], context, users)
-        return {name: row_spread(part[:, self.known]) for name, part in raw.items()}
+    def _regime_parts(
+        self, regime: str, context: ScoreContext, users, names=None, memo: dict | None = None
+    ) -> dict[str, np.ndarray]:
+        """The regime's parts (or only `names` of them), each divided by its per-user spread over known items."""
+        memo = {} if memo is None else memo
+        raw = self._raw_parts(PARTS[regime] if names is None else names, context, users, regime, memo)
+        return {name: part / self._spread(name, part, regime, memo)[:, None] for name, part in raw.items()}
+
+    def _spread(self, name: str, part: np.ndarray, regime: str, memo: dict) -> np.ndarray:
+        """The part's per-user spread over the known items (what it is divided by in a blend)."""
+        key = ("spread", "kernel", regime) if name == "kernel" else ("spread", name)
+        if key not in memo:
+            memo[key] = row_spread(part[:, self.known])
+        return memo[key]
 
 
 def row_spread(part: np.ndarray) -> np.ndarray:

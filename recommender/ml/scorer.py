@@ -34,7 +34,6 @@ from recommender.ml.artifact import read_artifact, write_artifact
 from recommender.ml.blend import COLD_SPLITS, REGIMES, Stacked, fit_weights, inner_splits
 from recommender.ml.components import KernelParams, NewcomerModel, UserKernel
 from recommender.ml.data import ItemFeatures, RecData, ScoreContext, UserFeatures
-from recommender.ml.features import histories_matrix, liked_histories
 from recommender.ml.hybrid_parts import FEW_SHOT_MAX, FORMAT_VERSION, PARTS, Parts, row_spread
 from recommender.ml.mapping import IdMap
 from recommender.ml.metrics import top_k
@@ -103,11 +102,11 @@ class HybridScorer(Parts):
         few_or_warm = np.where(n_history <= FEW_SHOT_MAX, "few_shot", "warm")
         return np.where(n_history == 0, "user_cold", few_or_warm).astype(object)
 
-    def _blend(self, regime: str, context: ScoreContext, users) -> np.ndarray:
+    def _blend(self, regime: str, context: ScoreContext, users, memo: dict | None = None) -> np.ndarray:
         weights = self.weights[regime]
         used = [name for name in PARTS[regime] if weights.get(name)]  # a zero-weight part is not computed
         out = np.zeros((len(context.features), self.n_items))
-        for name, part in self._regime_parts(regime, context, users, used).items():
+        for name, part in self._regime_parts(regime, context, users, used, memo).items():
             out += weights[name] * part
         return out
 
@@ -117,21 +116,37 @@ class HybridScorer(Parts):
         Known items get the blend of the user's regime; items without training interactions and
         `new_items` (content only, no retraining) get the item_cold blend.
         """
+        extra = None if new_items is None or not len(new_items) else self.item_vectors(new_items)
+        scores, content = self.score_with_content(users, context, extra)
+        return scores if extra is None else np.hstack([scores, content[:, self.n_items :]])
+
+    def score_with_content(self, users, context: ScoreContext, item_vectors: np.ndarray | None = None) -> tuple:
+        """One scoring pass: (scores [n, n_items] as `score` gives them, content scores [n, n_items + m]).
+
+        The content scores are the item_cold blend, for the model's items followed by the m items whose
+        `item_vectors` are given (items added since training). Every part is computed once per user,
+        and only when its weight in the user's regime (or in item_cold) is not zero.
+        """
         self._require_fitted()
         users = np.asarray(users, dtype=np.int64)
         context = self._known_history(context)
         regimes = self._regimes(context)
-        out = np.zeros((len(users), self.n_items))
+        n_extra = 0 if item_vectors is None else len(item_vectors)
+        scores = np.zeros((len(users), self.n_items))
+        content = np.zeros((len(users), self.n_items + n_extra))
         for regime in REGIMES:
             rows = np.flatnonzero(regimes == regime)
-            if len(rows):
-                out[rows] = self._blend(regime, _subset(context, rows), users[rows])
-        cold = self._blend("item_cold", context, users)
-        out[:, ~self.known] = cold[:, ~self.known]
-        self._add_content_evidence(out, cold)
-        if new_items is not None and len(new_items):
-            out = np.hstack([out, self.user_vectors(context, users) @ self.item_vectors(new_items).T])
-        return out
+            if not len(rows):
+                continue
+            sub = context if len(rows) == len(users) else _subset(context, rows)
+            memo = {}
+            scores[rows] = self._blend(regime, sub, users[rows], memo)
+            content[rows, : self.n_items] = self._blend("item_cold", sub, users[rows], memo)
+            if n_extra:
+                content[rows, self.n_items :] = self._user_vectors(sub, users[rows], memo) @ item_vectors.T
+        scores[:, ~self.known] = content[:, : self.n_items][:, ~self.known]
+        self._add_content_evidence(scores, content[:, : self.n_items])
+        return scores, content
 
     def item_sparse(self) -> np.ndarray:
         """Items the model has interactions for but at most ITEM_FEW_MAX positives: scored by evidence,
@@ -177,17 +192,30 @@ class HybridScorer(Parts):
     def user_vectors(self, context: ScoreContext, users=None) -> np.ndarray:
         """User vectors [n, D] matching `item_vectors` (the item_cold blend as one dot product)."""
         self._require_fitted()
-        context = self._known_history(context)
-        weights, scales = self.weights["item_cold"], self._scales(context, users)
-        user = self._neural_user_vectors(context, users)
-        liked = histories_matrix(liked_histories(context.histories, context.history_positive), self.n_items)
+        return self._user_vectors(self._known_history(context), users, {})
+
+    def _user_vectors(self, context: ScoreContext, users, memo: dict) -> np.ndarray:
+        weights = self.weights["item_cold"]
+        used = [name for name in PARTS["item_cold"] if weights.get(name)]
+        raw = self._raw_parts(used, context, users, "item_cold", memo)
+        n = len(context.histories)
+
+        def weight(name):  # the part's blend weight over its per-user spread (0 when unused)
+            if name not in raw:
+                return np.zeros(n)
+            return weights[name] / self._spread(name, raw[name], "item_cold", memo)
+
+        if "user_vectors" not in memo:
+            memo["user_vectors"] = self._neural_user_vectors(context, users)
+        liked, _ = memo["history"] if "history" in memo else self._history_matrices(context)
         cmap = np.asarray(liked @ self.cmap_weights)
-        ones = np.ones((len(user), 1))
-        w_n = weights.get("neural_content", 0.0) / scales["neural_content"]
-        w_c = weights.get("cmap", 0.0) / scales["cmap"]
-        w_p = weights.get("cpop", 0.0) / scales["cpop"]
+        w_n, w_c, w_p = weight("neural_content"), weight("cmap"), weight("cpop")
         return np.hstack(
-            [user * w_n[:, None], ones * w_n[:, None], cmap * w_c[:, None] + w_p[:, None] * self.cpop_weights]
+            [
+                memo["user_vectors"] * w_n[:, None],
+                np.ones((n, 1)) * w_n[:, None],
+                cmap * w_c[:, None] + w_p[:, None] * self.cpop_weights,
+            ]
         )
 
     def recommend(self, users, context: ScoreContext, *, k: int = 20, exclude=None) -> tuple[np.ndarray, np.ndarray]:
