@@ -271,6 +271,9 @@ ITEM_TEXT_TEMPLATE = env.str("ITEM_TEXT_TEMPLATE", default=DEFAULT_ITEM_TEMPLATE
 # How often (seconds) each web process checks whether the live model or the catalog changed: a new
 # version or item reaches the feed within this interval; between checks a feed request reads neither.
 SERVING_CHECK_SECONDS = env.float("SERVING_CHECK_SECONDS", default=2.0)
+# A catalog with at most this many items is scored whole on every feed request; past it, the feed scores
+# the model's own items and a candidate set of the items added since training (recommender/ranking.py).
+FEED_EXHAUSTIVE_ITEMS = env.int("FEED_EXHAUSTIVE_ITEMS", default=20_000)
 AUTO_RETRAIN = env.bool("AUTO_RETRAIN", default=bool(CELERY_BROKER_URL))
 RETRAIN_AFTER_N = env.int("RETRAIN_AFTER_N", default=500)
 RETRAIN_AFTER_MINUTES = env.int("RETRAIN_AFTER_MINUTES", default=60)

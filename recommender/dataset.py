@@ -156,14 +156,14 @@ def histories(*, user_ids, item_map: IdMap) -> Histories:
     """
     seen, liked, first, seen_ids = defaultdict(list), defaultdict(list), {}, defaultdict(set)
     rows = Interaction.objects.filter(user_id__in=[int(u) for u in user_ids]).order_by("timestamp", "id")
-    for user_id, item_id, kind, value, timestamp in rows.values_list(
-        "user_id", "item_id", "kind", "value", "timestamp"
-    ):
-        first.setdefault(user_id, timestamp.timestamp())
+    rows = list(rows.values_list("user_id", "item_id", "kind", "value", "timestamp"))
+    indices = item_map.index_of([r[1] for r in rows], missing=-1)  # -1: an item the model has not seen
+    for (user_id, item_id, kind, value, timestamp), index in zip(rows, indices.tolist(), strict=True):
+        if user_id not in first:
+            first[user_id] = timestamp.timestamp()
         seen_ids[user_id].add(item_id)
-        index = item_map.index_of([item_id], missing=-1)[0]
         if index < 0:
-            continue  # an item the model has not seen: it adds nothing to the history
+            continue  # it adds nothing to the history
         seen[user_id].append(index)
         if is_positive(kind=kind, value=value):
             liked[user_id].append(index)

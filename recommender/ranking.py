@@ -6,6 +6,7 @@ Works on column indices of a `ServingState`; the selectors turn the results into
 from dataclasses import dataclass
 
 import numpy as np
+from django.conf import settings
 
 from catalog.models import Item
 from recommender.dataset import histories, user_feature_row
@@ -20,8 +21,10 @@ INTEREST_LIFT = 3.0
 ABOUT_LIFT = 1.0
 LIFT_HALF_LIFE = 5  # likes after which the lifts are halved
 BECAUSE_MIN_SIMILARITY = 0.5
-# Items added since training are scored from content. Up to this many are scored exhaustively; past
-# it, the vector backend (memory or pgvector) retrieves this many candidates by the user's text vector.
+# Items added since training are scored from content. While the catalog has at most
+# settings.FEED_EXHAUSTIVE_ITEMS items every one is scored; past it, the model's own items and a
+# candidate set of new ones: the best NEW_ITEM_CANDIDATES by content score, the best as many within the
+# user's stated interests, and as many nearest to the user's text vector from the vector backend.
 NEW_ITEM_CANDIDATES = 500
 
 
@@ -87,47 +90,76 @@ def user_signals(*, state: ServingState, user) -> UserSignals:
     )
 
 
-def _zscore(values: np.ndarray) -> np.ndarray:
-    if values.size < 2 or values.std() < 1e-12:
+def _zscore(values: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Standardised by the mean and spread of `values[reference]`."""
+    sample = values[reference]
+    if sample.size < 2 or sample.std() < 1e-12:
         return np.zeros_like(values)
-    return (values - values.mean()) / values.std()
+    return (values - sample.mean()) / sample.std()
 
 
-def model_scores(*, state: ServingState, signals: UserSignals, columns: np.ndarray) -> np.ndarray:
+@dataclass
+class ScorePass:
+    """One scoring pass for one user: the model's items, and the content score of some new columns."""
+
+    scores: np.ndarray  # [n_items] the scorer's scores of its own items
+    content: np.ndarray  # [n_items] their content (item_cold) scores
+    new_columns: np.ndarray  # the columns past the model's own that were scored from content
+    new_content: np.ndarray  # their content scores
+
+
+def score_pass(*, state: ServingState, signals: UserSignals, new_columns: np.ndarray) -> ScorePass:
+    """Score the model's items and these new columns in one pass (a view, not a copy, for all of them)."""
+    n = state.scorer.n_items
+    every = len(new_columns) == len(state.item_pks) - n
+    vectors = state.content_vectors[n:] if every else state.content_vectors[new_columns]
+    scores, content = state.scorer.score_with_content(signals.users, signals.context, vectors if len(vectors) else None)
+    return ScorePass(scores[0], content[0, :n], new_columns, content[0, n:])
+
+
+def model_scores(*, state: ServingState, scored: ScorePass, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The scorer's score for each of these columns, items without training interactions placed by quantile.
 
     Items the model has interaction data for are scored by the blend of the user's regime; the others
     (and items added since training) only by the content path, whose scale differs. Each of those gets
     the full score that the known item (among `columns`) at the same content-score percentile has, so
-    one list mixes both. One scoring pass: new items' content scores come with the model's own.
+    one list mixes both. Returns (scores, content scores): new items above every known item share the
+    top score, so the content score is what orders them.
     """
     scorer = state.scorer
-    n = scorer.n_items
-    own = columns < n
-    new_cols = columns[~own]
-    vectors = state.content_vectors[new_cols] if len(new_cols) else None
-    scores, content = scorer.score_with_content(signals.users, signals.context, vectors)
+    own = columns < scorer.n_items
     raw, placed = np.empty(len(columns)), np.empty(len(columns))
-    raw[own], placed[own] = scores[0, columns[own]], content[0, columns[own]]
-    placed[~own] = content[0, n:]
+    raw[own], placed[own] = scored.scores[columns[own]], scored.content[columns[own]]
+    placed[~own] = scored.new_content[np.searchsorted(scored.new_columns, columns[~own])]
     known = np.zeros(len(columns), dtype=bool)
     known[own] = scorer.known[columns[own]]
     if (~known).any() and known.sum() > 1:
         rank = np.searchsorted(np.sort(placed[known]), placed[~known]) / known.sum()
         raw[~known] = np.quantile(raw[known], np.clip(rank, 0.0, 1.0))
-    return raw
+    return raw, placed
 
 
-def feed_scores(*, state: ServingState, signals: UserSignals, columns: np.ndarray) -> np.ndarray:
-    """Model scores (standardised over `columns`) plus the fading lift of stated interests and "about" text."""
-    scores = _zscore(model_scores(state=state, signals=signals, columns=columns))
+def feed_scores(
+    *, state: ServingState, signals: UserSignals, columns: np.ndarray, scored: ScorePass
+) -> tuple[np.ndarray, np.ndarray]:
+    """Model scores plus the fading lift of stated interests and "about" text, for these columns, and
+    their content scores (the tie-break).
+
+    Both are standardised against the model's own items among `columns` (all of them are always
+    scored), so an item's score does not depend on which new items were scored with it.
+    """
+    reference = columns < state.scorer.n_items
+    if reference.sum() < 2:
+        reference = np.ones(len(columns), dtype=bool)
+    raw, content = model_scores(state=state, scored=scored, columns=columns)
+    scores = _zscore(raw, reference)
     fade = 1.0 / (1.0 + len(signals.liked_columns) / LIFT_HALF_LIFE)
     if signals.interests.any():
         scores = scores + INTEREST_LIFT * fade * (state.cats[columns] @ signals.interests > 0)
     profile_vector = signals.context.features.text[0]
     if signals.about and np.abs(profile_vector).sum() > 0:
-        scores = scores + ABOUT_LIFT * fade * _zscore(state.text[columns] @ profile_vector)
-    return scores
+        scores = scores + ABOUT_LIFT * fade * _zscore(state.text[columns] @ profile_vector, reference)
+    return scores, content
 
 
 def _reasons(*, state: ServingState, signals: UserSignals, columns: np.ndarray) -> list[str]:
@@ -166,32 +198,45 @@ def query_vector(*, state: ServingState, signals: UserSignals) -> np.ndarray | N
     return query / norm if norm > 0 else None
 
 
-def new_item_candidates(
-    *, state: ServingState, signals: UserSignals, seen_ids, only_item_ids, category_ids=None
-) -> np.ndarray:
-    """Which columns after the model's own may be scored: all, or those the vector backend retrieves.
+def _best(values: np.ndarray, m: int) -> np.ndarray:
+    """Indices of the m largest finite values (any order)."""
+    finite = np.flatnonzero(np.isfinite(values))
+    if len(finite) <= m:
+        return finite
+    return finite[np.argpartition(-values[finite], m)[:m]]
 
-    category_ids: a feed filtered to these categories retrieves within them (the backend filters
-    before its top-N, so the new items of a small category are not crowded out by other ones).
+
+def candidate_columns(
+    *, state: ServingState, signals: UserSignals, allowed: np.ndarray, seen_ids, category_ids=None
+) -> tuple[np.ndarray, ScorePass]:
+    """Past FEED_EXHAUSTIVE_ITEMS: the columns worth scoring, and the pass that scored them.
+
+    Every allowed item of the model's own, plus new items: the best NEW_ITEM_CANDIDATES by content
+    score (one matrix-vector product over all new items, no copy), the best as many within the user's
+    stated interests, and the vector backend's as many nearest to the user's text vector (the "about"
+    lift; a category feed searches within `category_ids`).
     """
-    n_new = len(state.item_pks) - state.scorer.n_items
-    keep = np.ones(len(state.item_pks), dtype=bool)
-    if n_new <= NEW_ITEM_CANDIDATES:
-        return keep
-    keep[state.scorer.n_items :] = False
+    n = state.scorer.n_items
+    new_columns = np.arange(n, len(state.item_pks))
+    scored = score_pass(state=state, signals=signals, new_columns=new_columns)
+    content = np.where(allowed[n:], scored.new_content, -np.inf)
+    chosen = [np.flatnonzero(allowed[:n]), n + _best(content, NEW_ITEM_CANDIDATES)]
+    if signals.interests.any():
+        in_interests = state.cats[n:] @ signals.interests > 0
+        chosen.append(n + _best(np.where(in_interests, content, -np.inf), NEW_ITEM_CANDIDATES))
     query = query_vector(state=state, signals=signals)
-    if query is None:
-        return keep
-    hits = vectors_search(
-        query=query,
-        k=NEW_ITEM_CANDIDATES + len(seen_ids),
-        model_name=state.scorer.model_name,
-        exclude_ids=seen_ids,
-        category_ids=category_ids,
-    )
-    ids = {item_id for item_id, _ in hits if only_item_ids is None or item_id in only_item_ids}
-    keep[state.scorer.n_items :] = np.isin(state.item_pks[state.scorer.n_items :], list(ids))
-    return keep
+    if query is not None:
+        hits = vectors_search(
+            query=query,
+            k=NEW_ITEM_CANDIDATES + len(seen_ids),
+            model_name=state.scorer.model_name,
+            exclude_ids=seen_ids,
+            category_ids=category_ids,
+        )
+        found = np.array([state.column_of.get(pk, -1) for pk, _ in hits], dtype=np.int64)
+        chosen.append(found[(found >= n)])
+    columns = np.unique(np.concatenate(chosen))
+    return columns[allowed[columns]], scored
 
 
 def rank_feed(
@@ -215,19 +260,19 @@ def rank_feed(
         allowed &= ~np.isin(state.item_pks, list(signals.seen_ids))
     if only_item_ids is not None:
         allowed &= np.isin(state.item_pks, list(only_item_ids))
-    allowed &= new_item_candidates(
-        state=state,
-        signals=signals,
-        seen_ids=signals.seen_ids if exclude_seen else set(),
-        only_item_ids=None if only_item_ids is None else set(only_item_ids),
-        category_ids=category_ids,
-    )
-    candidates = np.flatnonzero(allowed)
+    if len(state.item_pks) <= settings.FEED_EXHAUSTIVE_ITEMS:
+        candidates = np.flatnonzero(allowed)
+        new = candidates[candidates >= state.scorer.n_items]
+        scored = score_pass(state=state, signals=signals, new_columns=new)
+    else:
+        seen = signals.seen_ids if exclude_seen else set()
+        candidates, scored = candidate_columns(
+            state=state, signals=signals, allowed=allowed, seen_ids=seen, category_ids=category_ids
+        )
     if not len(candidates):
         return []
-    scores = feed_scores(state=state, signals=signals, columns=candidates)
-    best = top_k(scores[None, :], k)[0]
-    best = best[best >= 0]
+    scores, content = feed_scores(state=state, signals=signals, columns=candidates, scored=scored)
+    best = np.lexsort((-content, -scores))[:k]  # best first; equal scores by content score
     columns = candidates[best]
     reasons = _reasons(state=state, signals=signals, columns=columns)
     return [Ranked(int(state.item_pks[c]), float(scores[b]), r) for c, b, r in zip(columns, best, reasons, strict=True)]

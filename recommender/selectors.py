@@ -13,6 +13,8 @@ from catalog.models import Category, Interaction, Item
 from recommender import fallbacks, ranking
 from recommender.serving import serving_state
 
+CARD_FIELDS = ("id", "external_id", "title", "year", "is_active")
+
 
 @dataclass(frozen=True)
 class Recommendation:
@@ -22,7 +24,8 @@ class Recommendation:
 
 
 def _materialise(ranked: list[ranking.Ranked]) -> list[Recommendation]:
-    items = Item.objects.prefetch_related("categories").in_bulk([r.item_id for r in ranked])
+    # The fields a card or ItemBriefSerializer shows (not the description and attributes: they can be long).
+    items = Item.objects.only(*CARD_FIELDS).prefetch_related("categories").in_bulk([r.item_id for r in ranked])
     return [Recommendation(item=items[r.item_id], score=r.score, reason=r.reason) for r in ranked if r.item_id in items]
 
 

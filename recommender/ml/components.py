@@ -159,7 +159,16 @@ class UserKernel:
         self.seen = sp.csr_matrix(seen, dtype=np.float32)
         self.first = sp.csr_matrix(self.seen.shape if first is None else first, dtype=np.float32)
         self.other = self.seen - self.positives.multiply(self.seen)
+        self._transposed_cache = {}
         return self
+
+    def _transposed(self, name: str) -> sp.csr_matrix:
+        """[n_items, n_train_users] CSR copy of a training matrix, made once: a history times it is then
+        a sparse product without converting the whole training matrix on every request."""
+        cache = self.__dict__.setdefault("_transposed_cache", {})
+        if name not in cache:
+            cache[name] = getattr(self, name).T.tocsr()
+        return cache[name]
 
     def log_weights(
         self, features: UserFeatures, liked, seen, params: KernelParams, self_index=None, first_time=None
@@ -173,11 +182,11 @@ class UserKernel:
         occupation = np.asarray(features.occupation)[:, None]
         logw += params.occupation * ((occupation == self.occupation[None, :]) & (occupation >= 0))
         if params.liked and liked.nnz:
-            logw += params.liked * np.asarray((liked @ self.positives.T).todense())
+            logw += params.liked * np.asarray((liked @ self._transposed("positives")).todense())
         if params.seen and seen.nnz:
-            logw += params.seen * np.asarray((seen @ self.seen.T).todense())
+            logw += params.seen * np.asarray((seen @ self._transposed("seen")).todense())
         if params.first and seen.nnz:
-            logw += params.first * np.asarray((seen @ self.first.T).todense())
+            logw += params.first * np.asarray((seen @ self._transposed("first")).todense())
         if params.time and first_time is not None:
             gap = np.abs(np.asarray(first_time, dtype=np.float64)[:, None] - self.first_time[None, :]) / MONTH
             logw -= params.time * np.nan_to_num(gap, nan=0.0)
@@ -266,4 +275,6 @@ class NewcomerModel:
         Fitted on exactly FIRST_K items per user; a longer history (the few-shot regime goes up to
         FEW_SHOT_MAX) adds each item's learned effect in the same way.
         """
-        return np.asarray(self._inputs(seen, features, first_time) @ self.weights, dtype=np.float64)
+        # In the weights' own precision: a float64 input would make scipy copy the whole matrix up.
+        inputs = self._inputs(seen, features, first_time).astype(self.weights.dtype)
+        return np.asarray(inputs @ self.weights, dtype=np.float64)
