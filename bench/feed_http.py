@@ -54,9 +54,8 @@ def server_env(database_url: str) -> dict:
         "SESSION_COOKIE_SECURE": "0",
         "CSRF_COOKIE_SECURE": "0",
         "CELERY_BROKER_URL": "",
-        "API_THROTTLE_USER": "1000000/min",  # the bench measures serving, not the per-user limit
-        "API_THROTTLE_ANON": "1000000/min",
         "LOG_LEVEL": "WARNING",
+        "WEB_TIMEOUT": "600",  # the first load of a 100,000-item catalog takes longer than a request may
         "STATIC_ROOT": str(Path(tempfile.gettempdir()) / "bench-feed-static"),
         "HF_HUB_OFFLINE": "1",
         "TOKENIZERS_PARALLELISM": "false",
@@ -84,7 +83,9 @@ def ensure_database(database_url: str) -> None:
 
 
 SETUP = r"""
-import json, sys
+import json
+import numpy as np
+from django.db.models import Count
 from django.test import Client
 from accounts.models import User
 from accounts.services import profile_update
@@ -93,30 +94,43 @@ from catalog.services import interaction_record
 from accounts.tokens import token_issue
 from recommender.embeddings.services import embed_users
 
-known = (
-    User.objects.filter(profile__isnull=False, is_staff=False)
-    .exclude(username__startswith="bench-")
-    .order_by("pk")
-    .first()
+N = PER_KIND
+rng = np.random.default_rng(0)
+abouts = [
+    "I love hand-drawn animated films and nature documentaries about the ocean",
+    "Gritty crime stories and slow-burning thrillers",
+    "Anything with space ships, robots or time travel",
+    "Old Hollywood musicals and romantic comedies",
+]
+categories = list(Category.objects.order_by("name"))
+popular = list(Item.objects.annotate(n=Count("interactions")).order_by("-n").values_list("pk", flat=True)[:200])
+known = list(
+    User.objects.filter(username__startswith="ext-").annotate(n=Count("interactions")).filter(n__gt=50).order_by("pk")[:N]
 )
-few, _ = User.objects.get_or_create(username="bench-few")
-profile_update(user=few, age=28, gender="F", occupation="student",
-               interests=list(Category.objects.filter(name__in=["Comedy", "Romance"])), onboarded=True)
-if not Interaction.objects.filter(user=few).exists():
-    for item in Item.objects.filter(title__in=["Toy Story", "Fargo", "Titanic"]):
-        interaction_record(user=few, item=item, kind="rating", value=5)
-cold, _ = User.objects.get_or_create(username="bench-profile")
-profile_update(user=cold, age=35, gender="M", occupation="engineer",
-               interests=list(Category.objects.filter(name__in=["Animation", "Documentary"])),
-               about="I love hand-drawn animated films and nature documentaries about the ocean", onboarded=True)
-embed_users(user_ids=[few.pk, cold.pk])
+few, cold = [], []
+for i in range(N):
+    user, _ = User.objects.get_or_create(username=f"bench-few-{i}")
+    picks = rng.choice(len(categories), 2, replace=False)
+    profile_update(user=user, age=int(rng.integers(18, 65)), gender=["F", "M"][i % 2], occupation="student",
+                   interests=[categories[j] for j in picks], onboarded=True)
+    if not Interaction.objects.filter(user=user).exists():
+        for pk in rng.choice(popular, 3, replace=False):
+            interaction_record(user=user, item=Item.objects.get(pk=pk), kind="rating", value=5)
+    few.append(user)
+    user, _ = User.objects.get_or_create(username=f"bench-profile-{i}")
+    picks = rng.choice(len(categories), 2, replace=False)
+    profile_update(user=user, age=int(rng.integers(18, 65)), gender=["F", "M"][i % 2], occupation="engineer",
+                   interests=[categories[j] for j in picks], about=abouts[i % len(abouts)], onboarded=True)
+    cold.append(user)
+embed_users(user_ids=[u.pk for u in few + cold])
 client = Client()
-client.force_login(known)
-users = {"known": known, "few": few, "profile": cold}
+client.force_login(known[0])
+kinds = {"known": known, "few": few, "profile": cold}
 print(json.dumps({
-    "tokens": {name: token_issue(user=u).key for name, u in users.items()},
-    "history": {name: Interaction.objects.filter(user=u).count() for name, u in users.items()},
+    "tokens": {kind: [token_issue(user=u).key for u in users] for kind, users in kinds.items()},
+    "history": {kind: float(np.mean([u.interactions.count() for u in users])) for kind, users in kinds.items()},
     "session": client.cookies["sessionid"].value,
+    "known_token": token_issue(user=known[0]).key,
 }))
 """
 
@@ -125,7 +139,7 @@ import json, sys
 import numpy as np
 from django.db import transaction
 from catalog.models import Category, Item
-from recommender.embeddings.selectors import current_model_name
+from recommender.embeddings.selectors import current_model_name, item_texts, text_hash
 from recommender.models import ItemEmbedding
 
 target = TARGET
@@ -145,16 +159,48 @@ while have < target:
         )
         vectors = rng.normal(size=(n, dim)).astype(np.float32)
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        ItemEmbedding.objects.bulk_create(
-            [ItemEmbedding(item=item, model_name=model_name, dim=dim, vector=v.tobytes(), text_hash="synthetic")
-             for item, v in zip(items, vectors)]
-        )
         through.objects.bulk_create(
             [through(item_id=item.pk, category_id=int(c)) for item in items
              for c in rng.choice(categories, size=int(rng.integers(1, 3)), replace=False)]
         )
+        texts = item_texts(item_ids=[item.pk for item in items])  # stored as current vectors of these texts
+        ItemEmbedding.objects.bulk_create(
+            [ItemEmbedding(item=item, model_name=model_name, dim=dim, vector=v.tobytes(),
+                           text_hash=text_hash(texts[item.pk])) for item, v in zip(items, vectors)]
+        )
     have += n
 print(json.dumps({"items": Item.objects.count()}))
+"""
+
+
+RECALL = r"""
+import json
+import numpy as np
+from django.test import override_settings
+from accounts.models import User
+from recommender import ranking, serving
+
+state = serving.serving_state()
+rng = np.random.default_rng(0)
+trained = list(User.objects.filter(profile__isnull=False, username__startswith="ext-").values_list("pk", flat=True))
+users = list(User.objects.filter(username__startswith="bench-")) + list(
+    User.objects.filter(pk__in=rng.choice(trained, size=min(USERS, len(trained)), replace=False).tolist())
+)
+recalls, n_new, new_in_top = [], [], []
+for user in users:
+    signals = ranking.user_signals(state=state, user=user)
+    with override_settings(FEED_EXHAUSTIVE_ITEMS=10**12):
+        full = {r.item_id for r in ranking.rank_feed(state=state, user=user, k=20, signals=signals)}
+    columns, _ = ranking.candidate_columns(
+        state=state, signals=signals, allowed=state.active.copy(), seen_ids=signals.seen_ids
+    )
+    got = {r.item_id for r in ranking.rank_feed(state=state, user=user, k=20, signals=signals)}
+    recalls.append(len(full & got) / len(full))
+    new_in_top.append(sum(state.column_of[pk] >= state.scorer.n_items for pk in full))
+    n_new.append(int((columns >= state.scorer.n_items).sum()))
+print(json.dumps({"users": len(users), "recall": float(np.mean(recalls)), "worst": float(np.min(recalls)),
+                  "candidates": len(state.item_pks) - state.scorer.n_items, "scored_new": float(np.mean(n_new)),
+                  "new_in_top": float(np.mean(new_in_top))}))
 """
 
 
@@ -204,11 +250,12 @@ def request(port: int, path: str, headers: dict) -> tuple[int, bytes]:
         raise
 
 
-def timed(port: int, path: str, headers: dict, n: int) -> np.ndarray:
+def timed(port: int, path: str, headers: list[dict], n: int) -> np.ndarray:
+    """n sequential requests, cycling through the users' headers: milliseconds each."""
     samples = []
-    for _ in range(n):
+    for i in range(n):
         t0 = time.perf_counter()
-        status, body = request(port, path, headers)
+        status, body = request(port, path, headers[i % len(headers)])
         samples.append(time.perf_counter() - t0)
         if status != 200:
             sys.exit(f"GET {path}: {status} {body[:300]!r}")
@@ -250,10 +297,11 @@ def line(name: str, ms: np.ndarray, reference: np.ndarray) -> str:
 
 
 def single_client(port: int, users: dict, n: int) -> None:
-    reference = timed(port, CATEGORIES, users["known"], n)
+    everyone = [h for kind in users.values() for h in kind]
+    reference = timed(port, CATEGORIES, everyone, n)
     print(line("GET /api/categories/ (reference)", reference, reference))
     for name in ("known", "few", "profile"):
-        print(line(f"feed API, {name} user", timed(port, FEED, users[name], n), reference))
+        print(line(f"feed API, {name} users", timed(port, FEED, users[name], n), reference))
 
 
 def main() -> None:
@@ -287,9 +335,10 @@ def main() -> None:
         "-c",
         "from catalog.models import Item; Item.objects.filter(external_id__startswith='synthetic-').delete()",
     )
-    setup = json.loads(manage(env, "shell", "-c", SETUP).strip().splitlines()[-1])
-    users = {name: {"Authorization": f"Token {key}"} for name, key in setup["tokens"].items()}
-    print(f"users' history sizes: {setup['history']}")
+    setup = json.loads(manage(env, "shell", "-c", SETUP.replace("PER_KIND", "20")).strip().splitlines()[-1])
+    users = {kind: [{"Authorization": f"Token {key}"} for key in keys] for kind, keys in setup["tokens"].items()}
+    everyone = [h for kind in users.values() for h in kind]
+    print(f"20 users of each kind; mean history sizes: {setup['history']}")
     server = Server(env)
     try:
         for name in users:  # warm up: the model loads once per worker
@@ -297,13 +346,14 @@ def main() -> None:
         print(f"\n== single client, {args.requests} requests each ==")
         single_client(server.port, users, args.requests)
         site = {"Cookie": f"sessionid={setup['session']}"}
-        api = timed(server.port, FEED, users["known"], args.requests)
-        page = timed(server.port, "/", site, args.requests)
+        known = [{"Authorization": f"Token {setup['known_token']}"}]
+        api = timed(server.port, FEED, known, args.requests)
+        page = timed(server.port, "/", [site], args.requests)
         print(line("site feed page, known user", page, api).replace("categories", "feed API"))
         print(f"\n== {args.clients} concurrent clients, {args.seconds:.0f} s each ==")
         for label, targets in (
-            ("GET /api/categories/ (reference)", [(CATEGORIES, users["known"])]),
-            ("feed API, the three users mixed", [(FEED, users[name]) for name in users]),
+            ("GET /api/categories/ (reference)", [(CATEGORIES, h) for h in everyone]),
+            ("feed API, all users mixed", [(FEED, h) for kind in zip(*users.values(), strict=True) for h in kind]),
         ):
             r = load(server.port, targets, args.clients, args.seconds)
             print(
@@ -315,6 +365,12 @@ def main() -> None:
     if args.catalog:
         print(f"\n== catalog grown to {args.catalog:,} items ==", flush=True)
         manage(env, "shell", "-c", GROW.replace("TARGET", str(args.catalog)))
+        recall = json.loads(manage(env, "shell", "-c", RECALL.replace("USERS", "100")).strip().splitlines()[-1])
+        print(
+            f"candidate set: {recall['scored_new']:.0f} of {recall['candidates']:,} new items scored per request;"
+            f" recall of the full top-20 over {recall['users']} users: mean {recall['recall']:.3f},"
+            f" worst {recall['worst']:.2f} (new items in the full top-20: {recall['new_in_top']:.1f} on average)"
+        )
         server = Server(env)
         try:
             for name in users:

@@ -9,19 +9,22 @@ from typing import NamedTuple
 
 import numpy as np
 from django.conf import settings
+from django.db.models import OuterRef, Subquery
 
 from accounts.models import Profile
 from catalog.models import Category, Interaction, Item
 from recommender.embeddings.selectors import (
+    PROFILE_TEXT_FIELDS,
     current_model_name,
-    current_user_vector,
     embedding_dim,
     item_vectors,
     profile_text,
+    text_hash,
     user_vectors,
 )
 from recommender.ml.data import GENDERS, ItemFeatures, RecData, UserFeatures
 from recommender.ml.mapping import IdMap
+from recommender.models import UserEmbedding
 
 # Kinds other than ratings: whether they count as "liked" (a positive) and the value they stand for.
 IMPLICIT_KINDS = {
@@ -117,17 +120,21 @@ class UserRow(NamedTuple):
 
 
 def user_feature_row(*, user_id: int, dim: int, category_cols: dict[int, int], occupations, model_name: str) -> UserRow:
-    """One user's profile features, read in three queries (profile, interests, vector): the feed's path.
+    """One user's profile features in one query (profile, its interests, its stored vector): the feed's path.
 
     The same features as `user_feature_rows` gives for this user.
     """
-    fields = ("about", "age", "gender", "occupation", "location")
-    profile = Profile.objects.filter(user_id=user_id).values(*fields).first() or {}
-    interests = list(
-        Profile.interests.through.objects.filter(profile__user_id=user_id).values_list("category_id", "category__name")
-    )
+    stored = UserEmbedding.objects.filter(user_id=OuterRef("user_id"), model_name=model_name)
+    rows = list(
+        Profile.objects.filter(user_id=user_id)
+        .annotate(stored_hash=Subquery(stored.values("text_hash")[:1]), stored=Subquery(stored.values("vector")[:1]))
+        .values(*PROFILE_TEXT_FIELDS, "stored_hash", "stored", "interests__id", "interests__name")
+    )  # one row per interest (one with no interest when there is none)
+    profile = {field: rows[0][field] for field in PROFILE_TEXT_FIELDS} if rows else {}
+    interests = [(r["interests__id"], r["interests__name"]) for r in rows if r["interests__id"] is not None]
     text = profile_text(profile=profile, interest_names=[name for _, name in interests]) if profile else ""
-    vector = current_user_vector(user_id=user_id, text=text, model_name=model_name) if text else None
+    current = bool(text) and rows[0]["stored_hash"] == text_hash(text)
+    vector = np.frombuffer(bytes(rows[0]["stored"]), dtype=np.float32) if current else None
     occupation = (profile.get("occupation") or "").strip().lower()
     features = UserFeatures(
         text=np.zeros((1, dim), dtype=np.float32) if vector is None else vector.reshape(1, dim).copy(),

@@ -49,8 +49,8 @@ class UserSignals:
 def user_signals(*, state: ServingState, user) -> UserSignals:
     """What the model knows about this user right now: profile features and history (fold-in).
 
-    Four queries (profile, interests, profile vector, history); a profile text not embedded yet (the
-    first feed after onboarding, before a worker got to it) is embedded here, once.
+    Two queries (profile with its interests and stored vector, history); a profile text not embedded
+    yet (the first feed after onboarding, before a worker got to it) is embedded here, once.
     """
     scorer = state.scorer
 

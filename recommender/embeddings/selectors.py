@@ -101,15 +101,6 @@ def profile_text(*, profile: dict, interest_names) -> str:
     return user_text(interests=sorted(interest_names), **{f: profile.get(f) for f in PROFILE_TEXT_FIELDS})
 
 
-def current_user_vector(*, user_id: int, text: str, model_name: str) -> np.ndarray | None:
-    """This user's stored vector if it was made from exactly `text` (one query), else None."""
-    row = UserEmbedding.objects.filter(user_id=user_id, model_name=model_name).values_list("text_hash", "vector")
-    row = row.first()
-    if not text or row is None or row[0] != text_hash(text):
-        return None
-    return np.frombuffer(bytes(row[1]), dtype=np.float32)
-
-
 def user_vector(*, user_id: int, model_name: str | None = None) -> np.ndarray | None:
     """The current profile vector of one user, or None (no profile text, not embedded yet, or stale)."""
     ids, vectors = user_vectors(user_ids=[user_id], model_name=model_name)

@@ -142,8 +142,9 @@ class HybridScorer(Parts):
             memo = {}
             scores[rows] = self._blend(regime, sub, users[rows], memo)
             content[rows, : self.n_items] = self._blend("item_cold", sub, users[rows], memo)
-            if n_extra:
-                content[rows, self.n_items :] = self._user_vectors(sub, users[rows], memo) @ item_vectors.T
+            if n_extra:  # in the item vectors' precision: upcasting them would copy the whole matrix
+                user = self._user_vectors(sub, users[rows], memo).astype(item_vectors.dtype)
+                content[rows, self.n_items :] = user @ item_vectors.T
         scores[:, ~self.known] = content[:, : self.n_items][:, ~self.known]
         self._add_content_evidence(scores, content[:, : self.n_items])
         return scores, content

@@ -10,6 +10,7 @@ from accounts.services import profile_update
 from catalog.models import Category, Item
 from catalog.services import interaction_record
 from recommender import ranking, selectors, serving
+from recommender.dataset import user_feature_rows
 from tests.recommender.serving.world import store_item_vectors
 
 pytestmark = pytest.mark.django_db
@@ -37,12 +38,22 @@ def between_checks(settings, monkeypatch):
 
 
 @pytest.mark.parametrize("who", ["fan", "few", "cold"])
-def test_a_users_profile_vector_and_history_are_read_in_four_queries(world, users, who, django_assert_num_queries):
+def test_a_users_profile_vector_and_history_are_read_in_two_queries(world, users, who, django_assert_num_queries):
     state = serving.serving_state()
     ranking.user_signals(state=state, user=users[who])  # a profile text not embedded yet is embedded here, once
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(2):
         signals = ranking.user_signals(state=state, user=users[who])
-    assert signals.context.features.text.shape == (1, state.scorer.text_dim)
+    # The same features as the batch reader (one query per table) gives.
+    batch = user_feature_rows(
+        user_ids=[users[who].pk],
+        dim=state.scorer.text_dim,
+        category_cols=state.category_cols,
+        occupations=state.occupation_names,
+        model_name=state.scorer.model_name,
+    )
+    for field in ("text", "age", "gender", "occupation", "interests"):
+        assert np.array_equal(getattr(signals.context.features, field), getattr(batch, field), equal_nan=True)
+    assert np.abs(batch.text).sum() > 0 and batch.interests.sum() == (who != "fan")
 
 
 @pytest.mark.parametrize("who", ["fan", "few", "cold"])
@@ -50,9 +61,9 @@ def test_a_feed_request_between_checks_stays_within_its_query_budget(
     world, users, who, between_checks, django_assert_max_num_queries
 ):
     selectors.recommendations_for_user(user=users[who], k=20)
-    # Profile, interests, vector, history; the titles of liked items a reason names; the items and
-    # their categories. No check of the live model (not due), no per-item query.
-    with django_assert_max_num_queries(7):
+    # Profile (with interests and vector), history; the titles of liked items a reason names; the items
+    # and their categories. No check of the live model (not due), no per-item query.
+    with django_assert_max_num_queries(5):
         recs = selectors.recommendations_for_user(user=users[who], k=20)
     assert len(recs) == 20
 
