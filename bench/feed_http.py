@@ -191,9 +191,7 @@ for user in users:
     signals = ranking.user_signals(state=state, user=user)
     with override_settings(FEED_EXHAUSTIVE_ITEMS=10**12):
         full = {r.item_id for r in ranking.rank_feed(state=state, user=user, k=20, signals=signals)}
-    columns, _ = ranking.candidate_columns(
-        state=state, signals=signals, allowed=state.active.copy(), seen_ids=signals.seen_ids
-    )
+    columns, _ = ranking.candidate_columns(state=state, signals=signals, allowed=state.active.copy())
     got = {r.item_id for r in ranking.rank_feed(state=state, user=user, k=20, signals=signals)}
     recalls.append(len(full & got) / len(full))
     new_in_top.append(sum(state.column_of[pk] >= state.scorer.n_items for pk in full))

@@ -1,3 +1,4 @@
+import gc
 import logging
 import os
 import threading
@@ -18,6 +19,9 @@ def _warm_up() -> None:
     try:
         encoder_for()
         serving_state()
+        # The model and the framework are long-lived: keep the cyclic GC from rescanning them on every
+        # full collection (a pause of several ms in whichever request triggers it).
+        gc.freeze()
     except Exception:  # noqa: BLE001 — a failed warm-up only means the first request loads them
         logging.getLogger(__name__).exception("warm-up failed; models load on first use")
     finally:

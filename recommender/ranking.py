@@ -13,7 +13,7 @@ from recommender.dataset import histories, user_feature_row
 from recommender.ml.data import ScoreContext
 from recommender.ml.metrics import top_k
 from recommender.serving import ServingState
-from recommender.vectors.selectors import vectors_search, vectors_similar_items
+from recommender.vectors.selectors import vectors_similar_items
 
 # How much a stated interest / the "about" text lift an item, in standard deviations of the model's
 # scores, for a user with no likes; the lift fades as likes accumulate and the model knows better.
@@ -24,7 +24,7 @@ BECAUSE_MIN_SIMILARITY = 0.5
 # Items added since training are scored from content. While the catalog has at most
 # settings.FEED_EXHAUSTIVE_ITEMS items every one is scored; past it, the model's own items and a
 # candidate set of new ones: the best NEW_ITEM_CANDIDATES by content score, the best as many within the
-# user's stated interests, and as many nearest to the user's text vector from the vector backend.
+# user's stated interests, and as many nearest to the user's text vector (see `candidate_columns`).
 NEW_ITEM_CANDIDATES = 500
 
 
@@ -104,17 +104,17 @@ class ScorePass:
 
     scores: np.ndarray  # [n_items] the scorer's scores of its own items
     content: np.ndarray  # [n_items] their content (item_cold) scores
+    user: np.ndarray  # [D] float32 the user's content-path vector (`@ state.content_vectors[c]`: content score)
     new_columns: np.ndarray  # the columns past the model's own that were scored from content
     new_content: np.ndarray  # their content scores
 
 
 def score_pass(*, state: ServingState, signals: UserSignals, new_columns: np.ndarray) -> ScorePass:
-    """Score the model's items and these new columns in one pass (a view, not a copy, for all of them)."""
-    n = state.scorer.n_items
-    every = len(new_columns) == len(state.item_pks) - n
-    vectors = state.content_vectors[n:] if every else state.content_vectors[new_columns]
-    scores, content = state.scorer.score_with_content(signals.users, signals.context, vectors if len(vectors) else None)
-    return ScorePass(scores[0], content[0, :n], new_columns, content[0, n:])
+    """Score the model's items, and these new columns from content, in one pass."""
+    scores, content, user = state.scorer.score_with_content(signals.users, signals.context)
+    user = user[0].astype(np.float32)  # the item vectors' precision: upcasting them would copy them all
+    new_content = state.content_vectors[new_columns] @ user if len(new_columns) else np.empty(0)
+    return ScorePass(scores[0], content[0], user, new_columns, new_content)
 
 
 def model_scores(*, state: ServingState, scored: ScorePass, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -207,36 +207,29 @@ def _best(values: np.ndarray, m: int) -> np.ndarray:
 
 
 def candidate_columns(
-    *, state: ServingState, signals: UserSignals, allowed: np.ndarray, seen_ids, category_ids=None
+    *, state: ServingState, signals: UserSignals, allowed: np.ndarray
 ) -> tuple[np.ndarray, ScorePass]:
     """Past FEED_EXHAUSTIVE_ITEMS: the columns worth scoring, and the pass that scored them.
 
     Every allowed item of the model's own, plus new items: the best NEW_ITEM_CANDIDATES by content
-    score (one matrix-vector product over all new items, no copy), the best as many within the user's
-    stated interests, and the vector backend's as many nearest to the user's text vector (the "about"
-    lift; a category feed searches within `category_ids`).
+    score, the best as many within the user's stated interests, and as many nearest to the user's text
+    vector (profile plus liked items: the "about" lift). Content score and text similarity of every
+    new item come from one pass over their vectors (two rows against one matrix, no copy).
     """
     n = state.scorer.n_items
-    new_columns = np.arange(n, len(state.item_pks))
-    scored = score_pass(state=state, signals=signals, new_columns=new_columns)
-    content = np.where(allowed[n:], scored.new_content, -np.inf)
-    chosen = [np.flatnonzero(allowed[:n]), n + _best(content, NEW_ITEM_CANDIDATES)]
-    if signals.interests.any():
-        in_interests = state.cats[n:] @ signals.interests > 0
-        chosen.append(n + _best(np.where(in_interests, content, -np.inf), NEW_ITEM_CANDIDATES))
+    scored = score_pass(state=state, signals=signals, new_columns=np.empty(0, dtype=np.int64))
     query = query_vector(state=state, signals=signals)
+    rows = [scored.user] + ([state.scorer.text_query(query)] if query is not None else [])
+    both = np.vstack(rows) @ state.content_vectors[n:].T  # a view of all new items' vectors
+    scored.new_columns, scored.new_content = np.arange(n, len(state.item_pks)), both[0]
+    usable = allowed[n:]
+    chosen = [np.flatnonzero(allowed[:n]), n + _best(np.where(usable, both[0], -np.inf), NEW_ITEM_CANDIDATES)]
+    if signals.interests.any():
+        in_interests = usable & (state.cats[n:] @ signals.interests > 0)
+        chosen.append(n + _best(np.where(in_interests, both[0], -np.inf), NEW_ITEM_CANDIDATES))
     if query is not None:
-        hits = vectors_search(
-            query=query,
-            k=NEW_ITEM_CANDIDATES + len(seen_ids),
-            model_name=state.scorer.model_name,
-            exclude_ids=seen_ids,
-            category_ids=category_ids,
-        )
-        found = np.array([state.column_of.get(pk, -1) for pk, _ in hits], dtype=np.int64)
-        chosen.append(found[(found >= n)])
-    columns = np.unique(np.concatenate(chosen))
-    return columns[allowed[columns]], scored
+        chosen.append(n + _best(np.where(usable, both[1], -np.inf), NEW_ITEM_CANDIDATES))
+    return np.unique(np.concatenate(chosen)), scored
 
 
 def rank_feed(
@@ -245,13 +238,11 @@ def rank_feed(
     user,
     k: int,
     only_item_ids=None,
-    category_ids=None,
     exclude_seen: bool = True,
     signals: UserSignals | None = None,
 ) -> list[Ranked]:
     """The user's top-k active items, unseen ones only by default (and only `only_item_ids` when given).
 
-    category_ids: the categories `only_item_ids` was drawn from, if any (passed on to the vector backend).
     signals: the user's `user_signals`, when the caller has read them already.
     """
     signals = signals or user_signals(state=state, user=user)
@@ -265,10 +256,7 @@ def rank_feed(
         new = candidates[candidates >= state.scorer.n_items]
         scored = score_pass(state=state, signals=signals, new_columns=new)
     else:
-        seen = signals.seen_ids if exclude_seen else set()
-        candidates, scored = candidate_columns(
-            state=state, signals=signals, allowed=allowed, seen_ids=seen, category_ids=category_ids
-        )
+        candidates, scored = candidate_columns(state=state, signals=signals, allowed=allowed)
     if not len(candidates):
         return []
     scores, content = feed_scores(state=state, signals=signals, columns=candidates, scored=scored)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count
 
-from catalog.models import Category, Interaction, Item
+from catalog.models import Interaction, Item
 from recommender import fallbacks, ranking
 from recommender.serving import serving_state
 
@@ -67,13 +67,10 @@ def recommendations_for_user(*, user, k: int = 20, category: str | None = None) 
     else:
         signals = ranking.user_signals(state=state, user=user)
         seen = signals.seen_ids
-        in_category = category_ids = None
+        in_category = None
         if category:
-            category_ids = list(Category.objects.filter(slug=category).values_list("id", flat=True))
-            in_category = set(Item.objects.filter(categories__in=category_ids).values_list("id", flat=True))
-        ranked = ranking.rank_feed(
-            state=state, user=user, k=k, only_item_ids=in_category, category_ids=category_ids, signals=signals
-        )
+            in_category = set(Item.objects.filter(categories__slug=category).values_list("id", flat=True))
+        ranked = ranking.rank_feed(state=state, user=user, k=k, only_item_ids=in_category, signals=signals)
     return _materialise(_pad(ranked, user=user, k=k, category=category, seen=seen))
 
 

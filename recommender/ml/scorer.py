@@ -116,24 +116,26 @@ class HybridScorer(Parts):
         Known items get the blend of the user's regime; items without training interactions and
         `new_items` (content only, no retraining) get the item_cold blend.
         """
-        extra = None if new_items is None or not len(new_items) else self.item_vectors(new_items)
-        scores, content = self.score_with_content(users, context, extra)
-        return scores if extra is None else np.hstack([scores, content[:, self.n_items :]])
+        scores, _, user = self.score_with_content(users, context)
+        if new_items is None or not len(new_items):
+            return scores
+        return np.hstack([scores, user @ self.item_vectors(new_items).T])
 
-    def score_with_content(self, users, context: ScoreContext, item_vectors: np.ndarray | None = None) -> tuple:
-        """One scoring pass: (scores [n, n_items] as `score` gives them, content scores [n, n_items + m]).
+    def score_with_content(self, users, context: ScoreContext) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One scoring pass: scores [n, n_items] as `score` gives them, the content (item_cold) scores
+        [n, n_items], and the users' content-path vectors [n, D] (`@ item_vectors(x).T`: the content
+        scores of any items x, such as those added since training).
 
-        The content scores are the item_cold blend, for the model's items followed by the m items whose
-        `item_vectors` are given (items added since training). Every part is computed once per user,
-        and only when its weight in the user's regime (or in item_cold) is not zero.
+        Every part is computed once per user, and only when its weight in the user's regime (or in
+        item_cold) is not zero.
         """
         self._require_fitted()
         users = np.asarray(users, dtype=np.int64)
         context = self._known_history(context)
         regimes = self._regimes(context)
-        n_extra = 0 if item_vectors is None else len(item_vectors)
         scores = np.zeros((len(users), self.n_items))
-        content = np.zeros((len(users), self.n_items + n_extra))
+        content = np.zeros((len(users), self.n_items))
+        user_vectors = None
         for regime in REGIMES:
             rows = np.flatnonzero(regimes == regime)
             if not len(rows):
@@ -141,13 +143,23 @@ class HybridScorer(Parts):
             sub = context if len(rows) == len(users) else _subset(context, rows)
             memo = {}
             scores[rows] = self._blend(regime, sub, users[rows], memo)
-            content[rows, : self.n_items] = self._blend("item_cold", sub, users[rows], memo)
-            if n_extra:  # in the item vectors' precision: upcasting them would copy the whole matrix
-                user = self._user_vectors(sub, users[rows], memo).astype(item_vectors.dtype)
-                content[rows, self.n_items :] = user @ item_vectors.T
-        scores[:, ~self.known] = content[:, : self.n_items][:, ~self.known]
-        self._add_content_evidence(scores, content[:, : self.n_items])
-        return scores, content
+            content[rows] = self._blend("item_cold", sub, users[rows], memo)
+            vectors = self._user_vectors(sub, users[rows], memo)
+            if user_vectors is None:
+                user_vectors = np.zeros((len(users), vectors.shape[1]))
+            user_vectors[rows] = vectors
+        scores[:, ~self.known] = content[:, ~self.known]
+        self._add_content_evidence(scores, content)
+        return scores, content, user_vectors
+
+    def text_query(self, text_vector: np.ndarray) -> np.ndarray:
+        """A user-side row [D] whose dot product with `item_vectors` rows is their text vectors' dot
+        product with `text_vector` (text similarity in the same pass over the item vectors)."""
+        self._require_fitted()
+        offset = self._neural_item_vectors(self.content, keep_id=False)[0].shape[1] + 1  # [vec, bias, text, ...]
+        row = np.zeros(offset + self.content.shape[1], dtype=np.float32)
+        row[offset : offset + self.text_dim] = text_vector
+        return row
 
     def item_sparse(self) -> np.ndarray:
         """Items the model has interactions for but at most ITEM_FEW_MAX positives: scored by evidence,

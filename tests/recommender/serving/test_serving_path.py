@@ -133,11 +133,15 @@ def test_the_candidate_set_scores_the_models_items_and_a_few_new_ones(world, use
     state = serving.serving_state()
     signals = ranking.user_signals(state=state, user=users["cold"])
     allowed = state.active.copy()
-    columns, _ = ranking.candidate_columns(state=state, signals=signals, allowed=allowed, seen_ids=set())
+    columns, scored = ranking.candidate_columns(state=state, signals=signals, allowed=allowed)
     n = state.scorer.n_items
     assert np.array_equal(columns[columns < n], np.flatnonzero(allowed[:n]))
-    picked = {int(state.item_pks[c]) for c in columns[columns >= n]}
-    # Three by content score, three within the stated interest (Romance), three nearest by text.
-    assert 3 <= len(picked) <= 9 and picked <= {item.pk for item in new}
-    romance = {item.pk for item in new if item.categories.filter(name="Romance").exists()}
-    assert len(picked & romance) >= 3
+    # Three best by content score, three best of those in the stated interest (Romance), three nearest
+    # to the user's text vector; computed here from the state's vectors directly.
+    content = state.content_vectors[n:] @ scored.user
+    romance = np.array([state.category_names[c] == "Romance" for c in state.cats[n:].argmax(axis=1)])
+    text = state.text[n:] @ ranking.query_vector(state=state, signals=signals)
+    expected = set(np.argsort(-content)[:3]) | set(np.flatnonzero(romance)[np.argsort(-content[romance])[:3]])
+    expected |= set(np.argsort(-text)[:3])
+    assert set((columns[columns >= n] - n).tolist()) == {int(i) for i in expected}
+    assert {int(state.item_pks[n + i]) for i in expected} <= {item.pk for item in new}
