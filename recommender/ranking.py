@@ -200,10 +200,11 @@ def query_vector(*, state: ServingState, signals: UserSignals) -> np.ndarray | N
 
 def _best(values: np.ndarray, m: int) -> np.ndarray:
     """Indices of the m largest finite values (any order)."""
-    finite = np.flatnonzero(np.isfinite(values))
-    if len(finite) <= m:
-        return finite
-    return finite[np.argpartition(-values[finite], m)[:m]]
+    if len(values) > m:
+        values_at = np.argpartition(values, len(values) - m)[len(values) - m :]
+    else:
+        values_at = np.arange(len(values))
+    return values_at[np.isfinite(values[values_at])]
 
 
 def candidate_columns(
@@ -214,21 +215,21 @@ def candidate_columns(
     Every allowed item of the model's own, plus new items: the best NEW_ITEM_CANDIDATES by content
     score, the best as many within the user's stated interests, and as many nearest to the user's text
     vector (profile plus liked items: the "about" lift). Content score and text similarity of every
-    new item come from one pass over their vectors (two rows against one matrix, no copy).
+    new item are one matrix-vector product each over the vectors held in memory (no copies).
     """
     n = state.scorer.n_items
     scored = score_pass(state=state, signals=signals, new_columns=np.empty(0, dtype=np.int64))
-    query = query_vector(state=state, signals=signals)
-    rows = [scored.user] + ([state.scorer.text_query(query)] if query is not None else [])
-    both = np.vstack(rows) @ state.content_vectors[n:].T  # a view of all new items' vectors
-    scored.new_columns, scored.new_content = np.arange(n, len(state.item_pks)), both[0]
+    content = state.content_vectors[n:] @ scored.user  # views of all new items' vectors, no copies
+    scored.new_columns, scored.new_content = np.arange(n, len(state.item_pks)), content
     usable = allowed[n:]
-    chosen = [np.flatnonzero(allowed[:n]), n + _best(np.where(usable, both[0], -np.inf), NEW_ITEM_CANDIDATES)]
+    chosen = [np.flatnonzero(allowed[:n]), n + _best(np.where(usable, content, -np.inf), NEW_ITEM_CANDIDATES)]
     if signals.interests.any():
         in_interests = usable & (state.cats[n:] @ signals.interests > 0)
-        chosen.append(n + _best(np.where(in_interests, both[0], -np.inf), NEW_ITEM_CANDIDATES))
+        chosen.append(n + _best(np.where(in_interests, content, -np.inf), NEW_ITEM_CANDIDATES))
+    query = query_vector(state=state, signals=signals)
     if query is not None:
-        chosen.append(n + _best(np.where(usable, both[1], -np.inf), NEW_ITEM_CANDIDATES))
+        text = state.text[n:] @ query.astype(np.float32)
+        chosen.append(n + _best(np.where(usable, text, -np.inf), NEW_ITEM_CANDIDATES))
     return np.unique(np.concatenate(chosen)), scored
 
 

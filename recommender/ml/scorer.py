@@ -152,15 +152,6 @@ class HybridScorer(Parts):
         self._add_content_evidence(scores, content)
         return scores, content, user_vectors
 
-    def text_query(self, text_vector: np.ndarray) -> np.ndarray:
-        """A user-side row [D] whose dot product with `item_vectors` rows is their text vectors' dot
-        product with `text_vector` (text similarity in the same pass over the item vectors)."""
-        self._require_fitted()
-        offset = self._neural_item_vectors(self.content, keep_id=False)[0].shape[1] + 1  # [vec, bias, text, ...]
-        row = np.zeros(offset + self.content.shape[1], dtype=np.float32)
-        row[offset : offset + self.text_dim] = text_vector
-        return row
-
     def item_sparse(self) -> np.ndarray:
         """Items the model has interactions for but at most ITEM_FEW_MAX positives: scored by evidence,
         their blend score plus their content (item_cold) score, as a new item is scored by content."""
