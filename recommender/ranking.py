@@ -198,6 +198,9 @@ def query_vector(*, state: ServingState, signals: UserSignals) -> np.ndarray | N
     return query / norm if norm > 0 else None
 
 
+_NONE = np.float32(-np.inf)  # a masked-out candidate score (float32 keeps the arrays float32)
+
+
 def _best(values: np.ndarray, m: int) -> np.ndarray:
     """Indices of the m largest finite values (any order)."""
     if len(values) > m:
@@ -214,23 +217,25 @@ def candidate_columns(
 
     Every allowed item of the model's own, plus new items: the best NEW_ITEM_CANDIDATES by content
     score, the best as many within the user's stated interests, and as many nearest to the user's text
-    vector (profile plus liked items: the "about" lift). Content score and text similarity of every
-    new item are one matrix-vector product each over the vectors held in memory (no copies).
+    vector (profile plus liked items: the "about" lift). Those are picked on the compressed vectors of
+    `state.sketch` (`candidates.py`); the candidates are then scored exactly.
     """
     n = state.scorer.n_items
     scored = score_pass(state=state, signals=signals, new_columns=np.empty(0, dtype=np.int64))
-    content = state.content_vectors[n:] @ scored.user  # views of all new items' vectors, no copies
-    scored.new_columns, scored.new_content = np.arange(n, len(state.item_pks)), content
+    content = state.sketch.content_scores(scored.user)  # approximate: picks candidates, scores none
     usable = allowed[n:]
-    chosen = [np.flatnonzero(allowed[:n]), n + _best(np.where(usable, content, -np.inf), NEW_ITEM_CANDIDATES)]
+    chosen = [np.flatnonzero(allowed[:n]), n + _best(np.where(usable, content, _NONE), NEW_ITEM_CANDIDATES)]
     if signals.interests.any():
         in_interests = usable & (state.cats[n:] @ signals.interests > 0)
-        chosen.append(n + _best(np.where(in_interests, content, -np.inf), NEW_ITEM_CANDIDATES))
+        chosen.append(n + _best(np.where(in_interests, content, _NONE), NEW_ITEM_CANDIDATES))
     query = query_vector(state=state, signals=signals)
     if query is not None:
-        text = state.text[n:] @ query.astype(np.float32)
-        chosen.append(n + _best(np.where(usable, text, -np.inf), NEW_ITEM_CANDIDATES))
-    return np.unique(np.concatenate(chosen)), scored
+        text = state.sketch.text_scores(query)
+        chosen.append(n + _best(np.where(usable, text, _NONE), NEW_ITEM_CANDIDATES))
+    columns = np.unique(np.concatenate(chosen))
+    scored.new_columns = columns[columns >= n]
+    scored.new_content = state.content_vectors[scored.new_columns] @ scored.user  # exact, candidates only
+    return columns, scored
 
 
 def rank_feed(

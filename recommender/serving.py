@@ -17,6 +17,7 @@ from django.db import connection
 from django.db.models import Count, Max, Q
 
 from catalog.models import Category, Item
+from recommender.candidates import Sketch
 from recommender.dataset import item_feature_rows, multi_hot
 from recommender.embeddings.selectors import current_model_name
 from recommender.ml.artifact import ArtifactError, ArtifactMismatch
@@ -48,6 +49,14 @@ class ServingState:
     @cached_property
     def column_of(self) -> dict[int, int]:
         return {int(pk): col for col, pk in enumerate(self.item_pks.tolist())}
+
+    @cached_property
+    def sketch(self) -> Sketch:
+        """The new items' compressed vectors for picking feed candidates (built on first use)."""
+        n = self.scorer.n_items
+        return Sketch.build(
+            text=self.text[n:], content_vectors=self.content_vectors[n:], text_at=self.scorer.item_vector_text()
+        )
 
 
 _lock = threading.Lock()

@@ -193,6 +193,11 @@ class HybridScorer(Parts):
         vec, bias = self._neural_item_vectors(content, keep_id=False)
         return np.hstack([vec, bias[:, None], content]).astype(np.float32)
 
+    def item_vector_text(self) -> slice:
+        """Where the text vector sits in an `item_vectors` row: [network vector, bias, text, categories, year]."""
+        start = self._neural_item_vectors(self.content, keep_id=False)[0].shape[1] + 1
+        return slice(start, start + self.text_dim)
+
     def user_vectors(self, context: ScoreContext, users=None) -> np.ndarray:
         """User vectors [n, D] matching `item_vectors` (the item_cold blend as one dot product)."""
         self._require_fitted()
