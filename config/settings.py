@@ -214,7 +214,7 @@ REST_FRAMEWORK = {
         "login_ip": env.str("LOGIN_THROTTLE_IP", default="20/min"),
         "login_username": env.str("LOGIN_THROTTLE_USERNAME", default="5/min"),
     },
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.openapi.AutoSchema",
     # Services raise Django's ValidationError keyed by field: answered as a 400 naming the field.
     "EXCEPTION_HANDLER": "catalog.api.exceptions.exception_handler",
 }

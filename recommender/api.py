@@ -1,11 +1,12 @@
 """Recommendation endpoints: one's own feed (staff: anyone's) and evaluation reports (staff)."""
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAdminUser, IsAuthenticated
 
 from catalog.api.lists import RecommendationListSerializer, ranked_response
+from config.openapi import ErrorSerializer
 
 from .models import EvaluationReport
 from .selectors import recommendations_for_user
@@ -20,7 +21,10 @@ class RecommendationViewSet(viewsets.ViewSet):
     @extend_schema(
         summary="My personalised feed (staff may pass ?user=<id> for someone else's)",
         parameters=[FeedQuerySerializer],
-        responses=RecommendationListSerializer,
+        responses={
+            200: RecommendationListSerializer,
+            403: OpenApiResponse(ErrorSerializer, "?user= names someone else and the caller is not staff."),
+        },
     )
     def list(self, request):
         # Refused before the id is looked up, so a non-staff caller cannot tell existing ids from missing ones.

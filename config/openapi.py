@@ -1,0 +1,58 @@
+"""The API schema: every operation also documents the errors it can answer with, and their bodies."""
+
+from types import SimpleNamespace
+
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.permissions import SAFE_METHODS
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="What went wrong, in words.")
+
+
+# A 400 names each field it refuses (or `non_field_errors`), as DRF and `catalog.api.exceptions` answer.
+VALIDATION_ERROR = {
+    "type": "object",
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    "example": {"k": ["Ensure this value is less than or equal to 100."]},
+}
+
+
+class AutoSchema(SpectacularAutoSchema):
+    """drf-spectacular's schema, plus the 400 / 401 / 403 / 404 / 413 / 429 answers each operation can give."""
+
+    def _get_response_bodies(self, direction="response"):
+        bodies = super()._get_response_bodies(direction)
+        for code, response in self._error_responses().items():
+            bodies.setdefault(code, self._get_response_for_code(response, code, direction=direction))
+        return bodies
+
+    def _error_responses(self) -> dict[str, OpenApiResponse]:
+        view, writes = self.view, self.method in ("POST", "PUT", "PATCH")
+        out = {}
+        if writes or any(p["in"] == "query" for p in self._get_parameters()):
+            out["400"] = OpenApiResponse(VALIDATION_ERROR, "Invalid input: the body names each refused field.")
+        authenticators = view.get_authenticators()
+        if authenticators:
+            out["401"] = OpenApiResponse(ErrorSerializer, "Not signed in, or the token is invalid or has expired.")
+        if self._forbids(authenticators):
+            out["403"] = OpenApiResponse(ErrorSerializer, "Signed in, but not allowed to do this.")
+        if "{" in self.path:
+            out["404"] = OpenApiResponse(ErrorSerializer, "No such object (or not one you may see).")
+        if writes:
+            out["413"] = OpenApiResponse(ErrorSerializer, "The body is larger than the server accepts.")
+        if view.get_throttles():
+            out["429"] = OpenApiResponse(
+                ErrorSerializer, "Too many requests: retry after the seconds given in the Retry-After header."
+            )
+        return out
+
+    def _forbids(self, authenticators) -> bool:
+        """Whether a signed-in non-staff caller can be refused here (a permission, or a session's CSRF check)."""
+        caller = SimpleNamespace(method=self.method, user=SimpleNamespace(is_authenticated=True, is_staff=False))
+        refused = any(not permission.has_permission(caller, self.view) for permission in self.view.get_permissions())
+        unsafe = self.method not in SAFE_METHODS  # a session-authenticated unsafe request needs its CSRF token
+        return refused or (unsafe and any(isinstance(a, SessionAuthentication) for a in authenticators))

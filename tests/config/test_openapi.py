@@ -1,0 +1,46 @@
+"""The schema documents the errors each operation can answer with, in the shape they really have."""
+
+import pytest
+from rest_framework.throttling import UserRateThrottle
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def schema(anon_api):
+    return anon_api.get("/api/schema/", {"format": "json"}).json()
+
+
+def _codes(schema, method, path):
+    return sorted(schema["paths"][path][method]["responses"])
+
+
+def test_every_operation_documents_the_errors_it_can_answer_with(schema):
+    assert _codes(schema, "get", "/api/items/{id}/") == ["200", "401", "404", "429"]  # reads are public
+    assert _codes(schema, "post", "/api/interactions/") == ["201", "400", "401", "403", "413", "429"]
+    assert _codes(schema, "get", "/api/recommendations/") == ["200", "400", "401", "403", "429"]
+    assert _codes(schema, "get", "/api/evaluations/{id}/") == ["200", "401", "403", "404", "429"]  # staff only
+    assert _codes(schema, "delete", "/api/auth/token/") == ["204", "401", "403"]  # not throttled
+    assert _codes(schema, "post", "/api/auth/token/") == ["200", "400", "401", "403", "413", "429"]
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            codes = set(operation["responses"])
+            assert ("404" in codes) == ("{" in path), (method, path)
+            assert ("413" in codes) == (method in ("post", "put", "patch")), (method, path)
+            assert "401" in codes, (method, path)
+
+
+def test_documented_error_bodies_match_real_ones(schema, alice_api, bob_api, monkeypatch):
+    error = schema["components"]["schemas"]["Error"]
+    assert error["required"] == ["detail"] and set(error["properties"]) == {"detail"}
+    not_found = alice_api.get("/api/items/987654/")
+    assert not_found.status_code == 404 and set(not_found.json()) == {"detail"}
+    invalid = schema["paths"]["/api/recommendations/"]["get"]["responses"]["400"]["content"]["application/json"]
+    assert invalid["schema"]["additionalProperties"] == {"type": "array", "items": {"type": "string"}}
+    refused = alice_api.get("/api/recommendations/", {"k": 0})
+    assert refused.status_code == 400 and list(refused.json()) == ["k"]
+    assert all(isinstance(message, str) for message in refused.json()["k"])
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "1/min"})
+    bob_api.get("/api/me/")
+    throttled = bob_api.get("/api/me/")
+    assert throttled.status_code == 429 and set(throttled.json()) == {"detail"} and int(throttled["Retry-After"]) > 0
