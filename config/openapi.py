@@ -13,11 +13,17 @@ class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text="What went wrong, in words.")
 
 
-# A 400 names each field it refuses (or `non_field_errors`), as DRF and `catalog.api.exceptions` answer.
+# A 400 names each field it refuses (or `non_field_errors`), as DRF and `catalog.api.exceptions` answer;
+# a body that is not valid JSON at all is refused with a `detail`.
 VALIDATION_ERROR = {
-    "type": "object",
-    "additionalProperties": {"type": "array", "items": {"type": "string"}},
-    "example": {"k": ["Ensure this value is less than or equal to 100."]},
+    "anyOf": [
+        {
+            "type": "object",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            "example": {"k": ["Ensure this value is less than or equal to 100."]},
+        },
+        {"$ref": "#/components/schemas/Error"},
+    ]
 }
 
 
@@ -42,6 +48,8 @@ class AutoSchema(SpectacularAutoSchema):
             out["403"] = OpenApiResponse(ErrorSerializer, "Signed in, but not allowed to do this.")
         if "{" in self.path:
             out["404"] = OpenApiResponse(ErrorSerializer, "No such object (or not one you may see).")
+        elif self._is_list_view() and self._get_paginator():
+            out["404"] = OpenApiResponse(ErrorSerializer, "No such page (`page` past the last one, or below 1).")
         if writes:
             out["413"] = OpenApiResponse(ErrorSerializer, "The body is larger than the server accepts.")
         if view.get_throttles():
