@@ -214,7 +214,10 @@ class Server:
         env = {**env, "PORT": str(self.port), "WEB_CONCURRENCY": str(workers), "WEB_MAX_REQUESTS": "0"}
         cmd = [str(Path(PY).parent / "gunicorn"), "-c", "config/gunicorn.py", "config.wsgi"]
         cmd[-1:-1] = ["--access-logfile", "/dev/null"]
-        self.proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # The server's log goes to a file: a pipe nobody reads would fill up and freeze the server.
+        self.log = Path(tempfile.gettempdir()) / f"bench-gunicorn-{self.port}.log"
+        with open(self.log, "wb") as log:
+            self.proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -224,7 +227,7 @@ class Server:
             except OSError:
                 time.sleep(0.2)
         self.stop()
-        sys.exit("gunicorn did not start:\n" + self.proc.stderr.read().decode())
+        sys.exit(f"gunicorn did not start:\n{self.log.read_text()}")
 
     def stop(self) -> None:
         self.proc.terminate()
