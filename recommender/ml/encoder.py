@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from recommender.ml.locks import MODEL_LOAD_LOCK
+
 # torch is imported where it is used: naming a model (model_name_for) must stay cheap for processes
 # that only read vectors (web, the default-queue worker).
 
@@ -63,7 +65,8 @@ class Encoder:
         self.device = pick_device(device)
         location = _model_location(model)
         offline = os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0")
-        self._st = SentenceTransformer(location, device=self.device, local_files_only=offline)
+        with MODEL_LOAD_LOCK:
+            self._st = SentenceTransformer(location, device=self.device, local_files_only=offline)
         if self.device.startswith("cuda"):
             self._st.half()
         self._st.eval()

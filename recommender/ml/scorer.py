@@ -35,6 +35,7 @@ from recommender.ml.blend import COLD_SPLITS, REGIMES, Stacked, fit_weights, inn
 from recommender.ml.components import KernelParams, NewcomerModel, UserKernel
 from recommender.ml.data import ItemFeatures, RecData, ScoreContext, UserFeatures
 from recommender.ml.hybrid_parts import FEW_SHOT_MAX, FORMAT_VERSION, PARTS, Parts, row_spread
+from recommender.ml.locks import MODEL_LOAD_LOCK
 from recommender.ml.mapping import IdMap
 from recommender.ml.metrics import top_k
 from recommender.ml.neural import NeuralConfig, TwoTower, pick_device
@@ -305,6 +306,11 @@ class HybridScorer(Parts):
     @classmethod
     def load(cls, path, *, model_name: str | None = None, text_dim: int | None = None):
         """Load a saved scorer; ArtifactMismatch when model name / text dim / format differ from expected."""
+        with MODEL_LOAD_LOCK:  # see locks.py
+            return cls._load(path, model_name=model_name, text_dim=text_dim)
+
+    @classmethod
+    def _load(cls, path, *, model_name: str | None, text_dim: int | None):
         meta, arrays = read_artifact(
             path, expect={"format_version": FORMAT_VERSION, "model_name": model_name, "text_dim": text_dim}
         )

@@ -1,3 +1,5 @@
+import threading
+
 import numpy as np
 import pytest
 
@@ -5,6 +7,7 @@ import recommender.ml.hybrid_parts as hybrid_parts
 import recommender.ml.scorer as scorer_module
 from recommender.ml.artifact import ArtifactError, ArtifactMismatch
 from recommender.ml.data import ItemFeatures, ScoreContext
+from recommender.ml.locks import MODEL_LOAD_LOCK
 from recommender.ml.scorer import HybridScorer
 from tests.recommender.ml.conftest import SMALL_NEURAL, TEXT_DIM, make_data
 
@@ -229,3 +232,18 @@ def test_a_catalog_too_small_for_trained_newcomers_still_fits():
     model = HybridScorer(seed=0, model_name="test-model", neural=SMALL_NEURAL).fit(tiny)
     assert set(model.weights) == {"warm", "item_cold", "user_cold", "few_shot"}
     assert np.isfinite(model.score(np.array([-1]), new_user_context(tiny, [0, 3]))).all()
+
+
+def test_loading_waits_while_another_model_is_being_loaded(data, fitted, tmp_path):
+    # A transformers load (the encoder's) makes torch modules built meanwhile unusable, process-wide;
+    # the scorer's load waits for the lock the encoder's load holds.
+    fitted.save(tmp_path / "model.npz")
+    loaded = []
+    with MODEL_LOAD_LOCK:
+        loader = threading.Thread(target=lambda: loaded.append(HybridScorer.load(tmp_path / "model.npz")))
+        loader.start()
+        loader.join(timeout=1.0)
+        assert loader.is_alive() and not loaded  # blocked, not failed
+    loader.join()
+    ctx = new_user_context(data, [1, 4])
+    assert np.array_equal(loaded[0].score(np.array([-1]), ctx), fitted.score(np.array([-1]), ctx))
