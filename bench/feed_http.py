@@ -4,17 +4,19 @@
         [--seconds 30] [--clients 20] [--requests 200] [--catalog 100000]
 
 Setup (skipped when the database already has a live model; --rebuild forces it): migrate, import
-data/ml-100k (items and users embedded in-process), train and publish. Then three users: a known
-ML-100K user (trained on, long history), a newcomer with 3 ratings, and a profile-only newcomer
+data/ml-100k (items and users embedded in-process), train and publish. Then 20 users of each kind:
+known ML-100K users (trained on, > 50 ratings), newcomers with 3 ratings, and profile-only newcomers
 (two interests and an "about" sentence), each with an API token, plus a session for the site page.
+The server runs the production settings with the default throttles (requests cycle through users).
 
 Figures, each next to GET /api/categories/ measured in the same run (the framework's own cost):
-- single client, `--requests` sequential requests per user: p50 / p95 of the feed API (k=20);
-- `--clients` concurrent clients for `--seconds`: requests/s, p50 / p99, errors (the three users mixed);
-- the site's feed page (/, logged in) against the API for the known user, single client;
+- single client, `--requests` sequential requests per kind of user: p50 / p95 of the feed API (k=20);
+- `--clients` concurrent clients for `--seconds`: requests/s, p50 / p99, errors (all users mixed);
+- the site's feed page (/, logged in) against the API for one known user, single client;
 - with --catalog N: synthetic active items (random text vectors, random categories) are added until
-  the catalog holds N items, and the single-client figures are measured again (the model scores its
-  own items; the rest are new items, reached through the candidate set, see recommender/ranking.py).
+  the catalog holds N items; the candidate set's recall of the full top-20 is measured in-process
+  over 100 trained users and the bench users, then the single-client figures again (the model scores
+  its own items; the rest are new items, reached through the candidate set, see recommender/ranking.py).
 
 The load driver is a thread per client on keep-alive connections (http.client): it shares the two
 cores with the server, so the figures are a floor on what the server alone would do.
