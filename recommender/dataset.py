@@ -98,16 +98,21 @@ def user_feature_rows(
             "profile_id", "category_id"
         )
     ]
-    occupation_col = {name: i for i, name in enumerate(occupations)}
-    blank = {"age": None, "gender": "", "occupation": ""}
-    rows = [profiles.get(pk, blank) for pk in user_ids]
     return UserFeatures(
         text=_fill(vec_ids, vectors, row_of, len(user_ids), dim),
-        age=np.array([np.nan if r["age"] is None else float(r["age"]) for r in rows]),
-        gender=np.array([GENDERS.index(r["gender"]) if r["gender"] in GENDERS else -1 for r in rows]),
-        occupation=np.array([occupation_col.get(r["occupation"].strip().lower(), -1) for r in rows]),
+        **_demographics([profiles.get(pk, {}) for pk in user_ids], occupations),
         interests=multi_hot(pairs, row_of, category_cols, len(user_ids)),
     )
+
+
+def _demographics(profiles: list[dict], occupations) -> dict[str, np.ndarray]:
+    """Age, gender index and occupation index arrays of these Profile values ({}: no profile)."""
+    occupation_col = {name: i for i, name in enumerate(occupations)}
+    return {
+        "age": np.array([np.nan if p.get("age") is None else float(p["age"]) for p in profiles]),
+        "gender": np.array([GENDERS.index(p["gender"]) if p.get("gender") in GENDERS else -1 for p in profiles]),
+        "occupation": np.array([occupation_col.get((p.get("occupation") or "").strip().lower(), -1) for p in profiles]),
+    }
 
 
 class UserRow(NamedTuple):
@@ -135,12 +140,9 @@ def user_feature_row(*, user_id: int, dim: int, category_cols: dict[int, int], o
     text = profile_text(profile=profile, interest_names=[name for _, name in interests]) if profile else ""
     current = bool(text) and rows[0]["stored_hash"] == text_hash(text)
     vector = np.frombuffer(bytes(rows[0]["stored"]), dtype=np.float32) if current else None
-    occupation = (profile.get("occupation") or "").strip().lower()
     features = UserFeatures(
         text=np.zeros((1, dim), dtype=np.float32) if vector is None else vector.reshape(1, dim).copy(),
-        age=np.array([np.nan if profile.get("age") is None else float(profile["age"])]),
-        gender=np.array([GENDERS.index(profile["gender"]) if profile.get("gender") in GENDERS else -1]),
-        occupation=np.array([list(occupations).index(occupation) if occupation in occupations else -1]),
+        **_demographics([profile], occupations),
         interests=multi_hot([(user_id, pk) for pk, _ in interests], {user_id: 0}, category_cols, 1),
     )
     return UserRow(features=features, profile=profile, text=text, has_vector=vector is not None)

@@ -3,7 +3,7 @@
 Works on column indices of a `ServingState`; the selectors turn the results into `Item`s.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from django.conf import settings
@@ -233,9 +233,9 @@ def candidate_columns(
         text = state.sketch.text_scores(query)
         chosen.append(n + _best(np.where(usable, text, _NONE), NEW_ITEM_CANDIDATES))
     columns = np.unique(np.concatenate(chosen))
-    scored.new_columns = columns[columns >= n]
-    scored.new_content = state.content_vectors[scored.new_columns] @ scored.user  # exact, candidates only
-    return columns, scored
+    new = columns[columns >= n]
+    # Exact content scores, for the candidates only.
+    return columns, replace(scored, new_columns=new, new_content=state.content_vectors[new] @ scored.user)
 
 
 def rank_feed(

@@ -56,7 +56,7 @@ def popular_items(*, k: int = 20, category: str | None = None, exclude_ids=()) -
 def recommendations_for_user(*, user, k: int = 20, category: str | None = None) -> list[Recommendation]:
     """Top-k active items for this user (None or anonymous: trending and popular), never seen before.
 
-    With a live model: the user's profile, vector and history in four queries, the items in two.
+    With a live model: the user's profile, vector and history in two queries, the items in two.
     """
     if user is None or not user.is_authenticated:
         return _materialise(_pad([], user=None, k=k, category=category, seen=set()))

@@ -165,10 +165,9 @@ class UserKernel:
     def _transposed(self, name: str) -> sp.csr_matrix:
         """[n_items, n_train_users] CSR copy of a training matrix, made once: a history times it is then
         a sparse product without converting the whole training matrix on every request."""
-        cache = self.__dict__.setdefault("_transposed_cache", {})
-        if name not in cache:
-            cache[name] = getattr(self, name).T.tocsr()
-        return cache[name]
+        if name not in self._transposed_cache:
+            self._transposed_cache[name] = getattr(self, name).T.tocsr()
+        return self._transposed_cache[name]
 
     def log_weights(
         self, features: UserFeatures, liked, seen, params: KernelParams, self_index=None, first_time=None

@@ -290,21 +290,29 @@ class Parts:
         memo = {} if memo is None else memo
         out = {}
         for name in sorted(names, key=_ORDER.index):  # the blend search visits parts in this order
-            key = ("kernel", regime) if name == "kernel" else name
+            key = _part_key(name, regime)
             if key not in memo:
                 memo[key] = self._raw_part(name, context, users, regime, memo)
             out[name] = memo[key]
         return out
 
-    def _raw_part(self, name: str, context: ScoreContext, users, regime: str, memo: dict) -> np.ndarray:
+    def _memo_history(self, context: ScoreContext, memo: dict) -> tuple:
+        """The pass's liked and seen history matrices (`_history_matrices`), made once."""
         if "history" not in memo:
             memo["history"] = self._history_matrices(context)
-        liked, seen = memo["history"]
+        return memo["history"]
+
+    def _memo_network_users(self, context: ScoreContext, users, memo: dict) -> np.ndarray:
+        """The pass's two-tower user vectors (`_neural_user_vectors`), made once."""
+        if "network_users" not in memo:
+            memo["network_users"] = self._neural_user_vectors(context, users)
+        return memo["network_users"]
+
+    def _raw_part(self, name: str, context: ScoreContext, users, regime: str, memo: dict) -> np.ndarray:
+        liked, seen = self._memo_history(context, memo)
         if name in ("neural", "neural_content"):
-            if "user_vectors" not in memo:
-                memo["user_vectors"] = self._neural_user_vectors(context, users)
             vec, bias = self._neural_item_vectors(self.content, keep_id=name == "neural")
-            return memo["user_vectors"] @ vec.T + bias
+            return self._memo_network_users(context, users, memo) @ vec.T + bias
         if name == "ease":
             return np.asarray(liked @ self.ease, dtype=np.float64)
         if name == "ease_seen":
@@ -340,10 +348,15 @@ class Parts:
 
     def _spread(self, name: str, part: np.ndarray, regime: str, memo: dict) -> np.ndarray:
         """The part's per-user spread over the known items (what it is divided by in a blend)."""
-        key = ("spread", "kernel", regime) if name == "kernel" else ("spread", name)
+        key = ("spread", _part_key(name, regime))
         if key not in memo:
             memo[key] = row_spread(part[:, self.known])
         return memo[key]
+
+
+def _part_key(name: str, regime: str):
+    """A part's key in a pass's memo: only the kernel depends on the regime (its parameters do)."""
+    return ("kernel", regime) if name == "kernel" else name
 
 
 def row_spread(part: np.ndarray) -> np.ndarray:

@@ -103,11 +103,14 @@ class HybridScorer(Parts):
         few_or_warm = np.where(n_history <= FEW_SHOT_MAX, "few_shot", "warm")
         return np.where(n_history == 0, "user_cold", few_or_warm).astype(object)
 
+    def _weighted(self, regime: str) -> list[str]:
+        """The regime's parts with a non-zero blend weight (a zero-weight part is never computed)."""
+        return [name for name in PARTS[regime] if self.weights[regime].get(name)]
+
     def _blend(self, regime: str, context: ScoreContext, users, memo: dict | None = None) -> np.ndarray:
         weights = self.weights[regime]
-        used = [name for name in PARTS[regime] if weights.get(name)]  # a zero-weight part is not computed
         out = np.zeros((len(context.features), self.n_items))
-        for name, part in self._regime_parts(regime, context, users, used, memo).items():
+        for name, part in self._regime_parts(regime, context, users, self._weighted(regime), memo).items():
             out += weights[name] * part
         return out
 
@@ -206,8 +209,7 @@ class HybridScorer(Parts):
 
     def _user_vectors(self, context: ScoreContext, users, memo: dict) -> np.ndarray:
         weights = self.weights["item_cold"]
-        used = [name for name in PARTS["item_cold"] if weights.get(name)]
-        raw = self._raw_parts(used, context, users, "item_cold", memo)
+        raw = self._raw_parts(self._weighted("item_cold"), context, users, "item_cold", memo)
         n = len(context.histories)
 
         def weight(name):  # the part's blend weight over its per-user spread (0 when unused)
@@ -215,14 +217,12 @@ class HybridScorer(Parts):
                 return np.zeros(n)
             return weights[name] / self._spread(name, raw[name], "item_cold", memo)
 
-        if "user_vectors" not in memo:
-            memo["user_vectors"] = self._neural_user_vectors(context, users)
-        liked, _ = memo["history"] if "history" in memo else self._history_matrices(context)
+        liked, _ = self._memo_history(context, memo)
         cmap = np.asarray(liked @ self.cmap_weights)
         w_n, w_c, w_p = weight("neural_content"), weight("cmap"), weight("cpop")
         return np.hstack(
             [
-                memo["user_vectors"] * w_n[:, None],
+                self._memo_network_users(context, users, memo) * w_n[:, None],
                 np.ones((n, 1)) * w_n[:, None],
                 cmap * w_c[:, None] + w_p[:, None] * self.cpop_weights,
             ]
