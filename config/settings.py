@@ -63,6 +63,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # The database down or busy (a restart, a lock wait): 503 with Retry-After instead of a 500.
+    "config.unavailable.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -313,6 +315,9 @@ LOGGING = {
         },
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": LOG_FORMAT}},
-    "loggers": {"config.cache": {"filters": ["once_a_minute"]}},
+    "loggers": {
+        "config.cache": {"filters": ["once_a_minute"]},
+        "config.unavailable": {"filters": ["once_a_minute"]},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
