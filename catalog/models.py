@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class Category(models.Model):
@@ -63,7 +64,9 @@ class Interaction(models.Model):
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="interactions")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     value = models.FloatField(default=1.0)
-    timestamp = models.DateTimeField(db_index=True)
+    timestamp = models.DateTimeField(db_index=True)  # when it happened (a client may send an old one)
+    # When this database got it: what "new since the last training" counts, whatever the event's time.
+    recorded_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
 
     class Meta:
         ordering = ["-timestamp", "-id"]

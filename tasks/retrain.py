@@ -29,7 +29,9 @@ def new_rows_since(since: dt.datetime | None) -> int:
     if since is not None:
         users = users.filter(date_joined__gt=since)
         items = items.filter(created_at__gt=since)
-        interactions = interactions.filter(timestamp__gt=since)
+        # By when the row arrived, not the event's own time: events sent late (an offline app syncing,
+        # a backend replaying its history) are new data for the model all the same.
+        interactions = interactions.filter(recorded_at__gt=since)
     return users.count() + items.count() + interactions.count()
 
 

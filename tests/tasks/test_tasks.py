@@ -6,6 +6,7 @@ import pytest
 from django.db import OperationalError
 from django.utils import timezone
 
+from catalog.services import interaction_record
 from config.celery import app
 from recommender.models import ItemEmbedding, ModelVersion, TaskLock
 from tasks import locks, retrain, tasks
@@ -46,7 +47,8 @@ def test_lease_of_a_dead_worker_expires():
 def test_new_rows_are_counted_since_the_last_training(settings):
     settings.AUTO_RETRAIN, settings.RETRAIN_AFTER_N, settings.RETRAIN_AFTER_MINUTES = True, 3, 60
     alice = UserFactory(username="alice")
-    InteractionFactory(user=alice, item=ItemFactory(), timestamp=timezone.now() - 2 * HOUR)
+    old = timezone.now() - 2 * HOUR
+    InteractionFactory(user=alice, item=ItemFactory(), timestamp=old, recorded_at=old)
     assert retrain.last_training_at() is None
     assert retrain.new_rows_since(None) == 3  # alice, the item, the interaction
     assert retrain.retrain_due() is True
@@ -54,12 +56,24 @@ def test_new_rows_are_counted_since_the_last_training(settings):
     live = ModelVersion.objects.get()
     ModelVersion.objects.filter(pk=live.pk).update(is_live=True, created_at=timezone.now() - HOUR)
     assert retrain.last_training_at() == ModelVersion.objects.get().created_at
-    assert retrain.new_rows_since(retrain.last_training_at()) == 2  # the interaction is older
+    assert retrain.new_rows_since(retrain.last_training_at()) == 2  # the interaction was recorded before
     assert retrain.retrain_due() is True  # 2 < 3, but an hour has passed since
     settings.RETRAIN_AFTER_MINUTES = 120
     assert retrain.retrain_due() is False
     ItemFactory()
     assert retrain.retrain_due() is True  # 3 new rows
+
+
+def test_an_event_sent_late_counts_as_new_data_by_when_it_arrived(settings):
+    settings.AUTO_RETRAIN, settings.RETRAIN_AFTER_N, settings.RETRAIN_AFTER_MINUTES = True, 2, 600
+    item, alice = ItemFactory(), UserFactory()
+    TaskLock.objects.create(name=LOCK, last_finished_at=timezone.now())
+    assert retrain.new_rows_since(retrain.last_training_at()) == 0
+    last_year = timezone.now() - dt.timedelta(days=365)
+    interaction_record(user=alice, item=item, kind="view", timestamp=last_year)
+    interaction_record(user=alice, item=item, kind="click", timestamp=last_year)
+    assert retrain.new_rows_since(retrain.last_training_at()) == 2
+    assert retrain.retrain_due() is True
 
 
 def test_maybe_retrain_queues_one_retrain_and_holds_the_lease(settings, published):
