@@ -5,11 +5,17 @@ Whoever holds a lease may claim it again (a task redelivered after its worker di
 """
 
 import datetime as dt
+import logging
+import threading
+from contextlib import contextmanager
 
+from django.db import DatabaseError, connections
 from django.db.models import Q
 from django.utils import timezone
 
 from recommender.models import TaskLock
+
+logger = logging.getLogger(__name__)
 
 
 def claim(*, name: str, owner: str, lease: dt.timedelta) -> bool:
@@ -36,3 +42,32 @@ def is_held(*, name: str) -> bool:
 def last_finished_at(*, name: str) -> dt.datetime | None:
     """When work under `name` last finished (None: never)."""
     return TaskLock.objects.filter(name=name).values_list("last_finished_at", flat=True).first()
+
+
+@contextmanager
+def renewed(*, name: str, owner: str, lease: dt.timedelta):
+    """Hold `name` for `owner` while the block runs, renewing it every third of `lease`.
+
+    A short lease renewed by a live worker frees itself soon after that worker dies (`kill -9`, a
+    lost machine), instead of blocking the work for as long as the longest run could take.
+    """
+    stop = threading.Event()
+
+    def renew():
+        try:
+            while not stop.wait(lease.total_seconds() / 3):
+                try:
+                    if not claim(name=name, owner=owner, lease=lease):
+                        logger.warning("Lost the lease %s to another owner while running", name)
+                except DatabaseError as exc:  # the database briefly away: the next renewal tries again
+                    logger.warning("Could not renew the lease %s: %s", name, exc)
+        finally:
+            connections.close_all()  # this thread's own connections
+
+    thread = threading.Thread(target=renew, name=f"lease-{name}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()

@@ -12,8 +12,12 @@ from recommender.models import ModelVersion
 from . import locks
 
 LOCK_NAME = "retrain-scorer"
-# Longer than the task's hard time limit: a lease outliving its crashed worker frees itself after this.
+# A queued retrain holds the lease this long (longer than the task's hard time limit), so no second
+# retrain is queued while it waits for the worker; a message lost with its broker frees it after this.
 LEASE = dt.timedelta(minutes=35)
+# A running retrain holds a lease this long, renewed every third of it: a worker killed mid-training
+# frees the lease within this, and the next retrain check queues a fresh one.
+RUNNING_LEASE = dt.timedelta(minutes=2)
 
 
 def last_training_at() -> dt.datetime | None:

@@ -77,11 +77,12 @@ def retrain_scorer(owner=None):
     from recommender.training import train_and_publish
 
     owner = owner or f"retrain-{uuid.uuid4().hex}"
-    if not locks.claim(name=retrain.LOCK_NAME, owner=owner, lease=retrain.LEASE):
+    if not locks.claim(name=retrain.LOCK_NAME, owner=owner, lease=retrain.RUNNING_LEASE):
         logger.info("Another retrain holds the lease; skipping")
         return "skipped"
     try:
-        train_and_publish()
+        with locks.renewed(name=retrain.LOCK_NAME, owner=owner, lease=retrain.RUNNING_LEASE):
+            train_and_publish()
     finally:
         # Stamped even when training failed: the next try waits for new data or the timer, not a loop.
         locks.release(name=retrain.LOCK_NAME, owner=owner, finished=True)

@@ -1,0 +1,47 @@
+"""A running task's short lease is renewed while it runs and frees itself soon after its worker dies."""
+
+import datetime as dt
+import time
+
+import pytest
+from django.utils import timezone
+
+from recommender.models import TaskLock
+from tasks import locks, retrain, tasks
+
+LEASE = dt.timedelta(seconds=0.6)
+
+
+def wait_until(condition, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lease_is_renewed_while_the_block_runs_and_expires_after_it():
+    assert locks.claim(name="job", owner="worker-a", lease=LEASE)
+    first_expiry = TaskLock.objects.get(name="job").expires_at
+    with locks.renewed(name="job", owner="worker-a", lease=LEASE):
+        wait_until(lambda: timezone.now() > first_expiry + 2 * LEASE)  # well past the first expiry
+        assert locks.claim(name="job", owner="worker-b", lease=LEASE) is False
+        assert TaskLock.objects.get(name="job").owner == "worker-a"
+    # No release: as if the worker died right here. Nothing renews it any more, so it frees itself.
+    wait_until(lambda: not locks.is_held(name="job"), seconds=5 * LEASE.total_seconds())
+    assert locks.claim(name="job", owner="worker-b", lease=LEASE) is True
+
+
+@pytest.mark.django_db
+def test_a_running_retrain_holds_the_short_lease_not_the_queued_one(monkeypatch):
+    held = []
+
+    def train():
+        lock = TaskLock.objects.get(name=retrain.LOCK_NAME)
+        held.append((lock.owner, lock.expires_at - timezone.now()))
+
+    monkeypatch.setattr("recommender.training.train_and_publish", train)
+    assert locks.claim(name=retrain.LOCK_NAME, owner="queued", lease=retrain.LEASE)
+    assert tasks.retrain_scorer("queued") == "done"
+    ((owner, left),) = held
+    assert owner == "queued" and dt.timedelta(0) < left <= retrain.RUNNING_LEASE
