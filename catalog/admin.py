@@ -61,7 +61,7 @@ class EstimatedCountPaginator(Paginator):
 
 class ImportForm(forms.Form):
     kind = forms.ChoiceField(choices=[(kind, kind.capitalize()) for kind in KINDS], initial="items")
-    file = forms.FileField(help_text="A .csv (with a header row) or .jsonl file; the layout is in the README.")
+    file = forms.FileField(help_text="A .csv (with a header row) or .jsonl file; the layout is in docs/importing.md.")
 
 
 @admin.register(Category)
