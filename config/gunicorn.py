@@ -20,3 +20,21 @@ max_requests = int(os.environ.get("WEB_MAX_REQUESTS", "1000"))
 max_requests_jitter = max_requests // 10
 accesslog = "-"
 errorlog = "-"
+
+# The app, the encoder and the live model are loaded once, in the master, and the workers are forked
+# from it: a worker started later (recycled after max_requests, or replacing a crashed one) serves at
+# once and shares the model's memory. Loading in each worker instead cost ~7 s per new worker during
+# which its requests waited; two recycled together stopped the site that long (bench/faults.py).
+preload_app = True
+_warm_up = os.environ.get("PRELOAD_MODELS", "1") not in ("", "0", "false", "False")
+# No warm-up thread in config.wsgi: a fork while it is loading would copy a half-loaded model and a
+# held lock into the worker. The master warms up synchronously, before it forks, instead.
+os.environ["PRELOAD_MODELS"] = "0"
+
+
+def when_ready(server):
+    """In the master, after the app is imported and before any worker is forked."""
+    if _warm_up:
+        from config.wsgi import warm_up
+
+        warm_up()

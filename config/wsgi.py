@@ -9,9 +9,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 application = get_wsgi_application()
 
 
-def _warm_up() -> None:
-    """Load the encoder and the live model before the first request needs them (onboarding < 1 s)."""
-    from django.db import connection
+def warm_up() -> None:
+    """Load the encoder and the live model before the first request needs them (onboarding < 1 s).
+
+    Run in a thread at import (runserver, other WSGI servers), or by gunicorn's master before it forks
+    its workers (config/gunicorn.py).
+    """
+    from django.db import connections
 
     from recommender.embeddings.services import encoder_for
     from recommender.serving import serving_state
@@ -25,8 +29,8 @@ def _warm_up() -> None:
     except Exception:  # noqa: BLE001 — a failed warm-up only means the first request loads them
         logging.getLogger(__name__).exception("warm-up failed; models load on first use")
     finally:
-        connection.close()
+        connections.close_all()  # nothing open is left for a forked worker to share
 
 
 if os.environ.get("PRELOAD_MODELS", "1") not in ("", "0", "false", "False"):
-    threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
+    threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
