@@ -119,7 +119,8 @@ VECTOR_DATABASE_URL = env.str("VECTOR_DATABASE_URL", default="")
 # The pgvector column's dimension (all-MiniLM-L6-v2: 384). Another value needs a new migration.
 VECTOR_DIM = env.int("VECTOR_DIM", default=384)
 # HNSW candidate list per search (pgvector's hnsw.ef_search): higher is slower and more exact.
-# At 1M vectors: 100 gives recall@20 0.93-0.95, 150 gives 0.96-0.97, 200 gives 0.97-0.98 (bench/vectors.py, README).
+# At 1M vectors: 100 gives recall@20 0.93-0.95, 150 gives 0.96-0.97, 200 gives 0.97-0.98
+# (bench/vectors.py, docs/vectors.md).
 VECTOR_HNSW_EF_SEARCH = env.int("VECTOR_HNSW_EF_SEARCH", default=200)
 # pgvector fetches k * this many rows and keeps the best k (filtered scans come in relaxed order).
 VECTOR_SEARCH_OVERFETCH = env.int("VECTOR_SEARCH_OVERFETCH", default=2)
@@ -281,6 +282,9 @@ RETRAIN_AFTER_N = env.int("RETRAIN_AFTER_N", default=500)
 RETRAIN_AFTER_MINUTES = env.int("RETRAIN_AFTER_MINUTES", default=60)
 ARTIFACTS_DIR = Path(env.str("ARTIFACTS_DIR", default=str(BASE_DIR / "artifacts")))
 POSITIVE_RATING = env.float("POSITIVE_RATING", default=4.0)
+# CPU threads (BLAS, OpenMP, torch) a training may use; 0: the cores this process may run on (its
+# CPU affinity and container quota), so a worker in a 2-core container does not start 64 threads.
+TRAIN_THREADS = env.int("TRAIN_THREADS", default=0)
 
 # --- Production hardening ----------------------------------------------------------------------
 if PRODUCTION:

@@ -7,7 +7,9 @@ incompatible artifact is marked rejected and the live version keeps serving.
 
 import hashlib
 import logging
+import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
@@ -19,6 +21,7 @@ from recommender.embeddings.selectors import current_model_name, embedding_dim
 from recommender.embeddings.services import embed_missing
 from recommender.ml.artifact import ArtifactError, ArtifactMismatch
 from recommender.ml.scorer import HybridScorer
+from recommender.ml.threads import available_cores, limited_threads
 from recommender.models import ModelVersion
 
 logger = logging.getLogger(__name__)
@@ -38,22 +41,54 @@ def file_sha256(path: Path) -> str:
     return sha.hexdigest()
 
 
-def train(*, seed: int = 0, embed_first: bool = True) -> tuple[HybridScorer, dict]:
-    """Fit a scorer on everything in the database; returns it with its training metrics."""
+# Told what a training run is doing now and roughly how far along it is (0..1).
+RunProgress = Callable[[str, float], None]
+# Shares of a run before and after the fit's own phases (the fit's share is split among its folds).
+_BEFORE_FIT, _AFTER_FIT = 0.05, 0.05
+
+
+def train(*, seed: int = 0, embed_first: bool = True, progress: RunProgress | None = None) -> tuple[HybridScorer, dict]:
+    """Fit a scorer on everything in the database; returns it with its training metrics.
+
+    Every phase is logged with the time so far, and passed to `progress` (a bar, the lease row).
+    """
+    report = _reporter(progress)
     if embed_first:
+        report("embedding missing vectors", 0.0)
         embed_missing()
+    report("reading the interactions", _BEFORE_FIT / 2)
     model_name = current_model_name()
     data = build_recdata(model_name=model_name)
-    scorer = HybridScorer(seed=seed, model_name=model_name).fit(data)
+    threads = settings.TRAIN_THREADS or available_cores()
+
+    def fit_progress(phase: str, done: int, total: int) -> None:
+        report(f"fitting: {phase}", _BEFORE_FIT + (1 - _BEFORE_FIT - _AFTER_FIT) * done / total)
+
+    with limited_threads(threads):
+        scorer = HybridScorer(seed=seed, model_name=model_name).fit(data, progress=fit_progress)
     metrics = {
         "validation_ndcg@20": scorer.validation,
         "fit_seconds": round(scorer.fit_seconds, 2),
+        "threads": threads,
         "n_users": data.n_users,
         "n_items": data.n_items,
         "n_interactions": len(data.user_idx),
         "n_positives": int(data.positive.sum()),
     }
+    report("saving and publishing", 1 - _AFTER_FIT)
     return scorer, metrics
+
+
+def _reporter(progress: RunProgress | None) -> RunProgress:
+    """Log each phase of one run with the seconds since it started, then pass it on."""
+    started = time.perf_counter()
+
+    def report(phase: str, fraction: float) -> None:
+        logger.info("training: %s (%.0f%%, %.0f s in)", phase, 100 * fraction, time.perf_counter() - started)
+        if progress is not None:
+            progress(phase, fraction)
+
+    return report
 
 
 def version_create(*, scorer: HybridScorer, metrics: dict) -> ModelVersion:
@@ -112,9 +147,9 @@ def version_rollback() -> ModelVersion:
     return version_publish(version=previous)
 
 
-def train_and_publish(*, seed: int = 0, embed_first: bool = True) -> ModelVersion:
+def train_and_publish(*, seed: int = 0, embed_first: bool = True, progress: RunProgress | None = None) -> ModelVersion:
     """Embed what is missing, train on current data, save and publish the new version."""
-    scorer, metrics = train(seed=seed, embed_first=embed_first)
+    scorer, metrics = train(seed=seed, embed_first=embed_first, progress=progress)
     version = version_create(scorer=scorer, metrics=metrics)
     logger.info("trained model version %s in %.1f s", version.pk, metrics["fit_seconds"])
     return version_publish(version=version)

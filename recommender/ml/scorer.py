@@ -24,6 +24,7 @@ scored by evidence too: one with at most ITEM_FEW_MAX training positives also ge
 """
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 
 import numpy as np
@@ -48,23 +49,36 @@ DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
 MIN_GAIN, STACKED_MIN_GAIN = 0.002, 0.0005
 # Item regime by evidence: an item with at most ITEM_FEW_MAX training positives keeps its content
 # score (weighted ITEM_CONTENT_WEIGHT against the blend) after a retrain has it in the training data.
-# Both chosen on development splits (seeds 100, 101) of ML-100K, see README "Evaluation".
+# Both chosen on development splits (seeds 100, 101) of ML-100K, see docs/evaluation.md.
 ITEM_FEW_MAX, ITEM_CONTENT_WEIGHT = 5, 0.5
+
+# Told the phase a fit is starting, how many phases are done and how many there are in all.
+Progress = Callable[[str, int, int], None]
 
 
 class HybridScorer(Parts):
     """The cold-start hybrid. See the module docstring; `Parts` holds the fitted pieces and save/load."""
 
-    def fit(self, data: RecData) -> "HybridScorer":
-        """Tune and blend on inner validation splits of `data` (see `blend.py`), then refit on all of it."""
+    def fit(self, data: RecData, progress: Progress | None = None) -> "HybridScorer":
+        """Tune and blend on inner validation splits of `data` (see `blend.py`), then refit on all of it.
+
+        `progress`, if given, is called as each phase starts: every validation fold, then the final fit.
+        """
         started = time.perf_counter()
         # Warm validation only on users the warm blend will serve (more than FEW_SHOT_MAX history items).
         folds = inner_splits(data, seed=self.seed, warm_min_history=FEW_SHOT_MAX + 1)
         self.weights, self.validation, epochs, newcomer_epochs = {}, {}, [], []
+        groups = (("warm",), tuple(COLD_SPLITS))
+        phases = sum(len(folds[group[0]]) for group in groups) + 1
+        report = progress or (lambda phase, done, total: None)
+        done = 0
         # Warm first: it picks the item-item lambdas the few-shot parts reuse.
-        for group in (("warm",), tuple(COLD_SPLITS)):
+        for group in groups:
             scored, group_epochs = {}, []
             for j in range(len(folds[group[0]])):
+                label = "warm" if group == ("warm",) else "cold-start"
+                report(f"{label} validation fold {j + 1} of {len(folds[group[0]])}", done, phases)
+                done += 1
                 fold = {name: folds[name][j] for name in group}
                 # Parts are tuned on one split per regime; few_shot_trained only joins the blend search.
                 self._fit_parts(fold[group[0]].train, splits={r: s for r, s in fold.items() if r in REGIMES})
@@ -83,6 +97,7 @@ class HybridScorer(Parts):
             epochs.append(np.mean(group_epochs))  # the warm and the cold group have an equal say
         self.neural_epochs = int(round(np.mean(epochs)))
         self.newcomer_net_epochs = int(round(np.mean(newcomer_epochs)))
+        report("final fit on all the data", done, phases)
         self._fit_parts(data, splits=None)
         self.fit_seconds = time.perf_counter() - started
         return self

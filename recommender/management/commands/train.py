@@ -1,8 +1,10 @@
 """Embed what is missing, train the hybrid scorer on the database, and publish it."""
 
+import sys
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
 
 from recommender.models import ModelVersion
 from recommender.training import PublishRefused, train_and_publish
@@ -21,8 +23,16 @@ class Command(BaseCommand):
             self.stdout.write(f"Model version {live.pk} is already live; not retraining (--if-no-live)")
             return
         started = time.perf_counter()
+        # A bar on a terminal (stderr); the log has one line per phase either way.
+        bar = tqdm(total=100, file=sys.stderr, disable=not sys.stderr.isatty(), bar_format="{l_bar}{bar}| {elapsed}")
+
+        def progress(phase: str, fraction: float) -> None:
+            bar.set_description_str(phase[:60])
+            bar.update(round(100 * fraction) - bar.n)
+
         try:
-            version = train_and_publish(seed=seed)
+            with bar:
+                version = train_and_publish(seed=seed, progress=progress)
         except (PublishRefused, ValueError) as exc:
             raise CommandError(str(exc)) from exc
         metrics = version.metrics
