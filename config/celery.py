@@ -20,6 +20,10 @@ VISIBILITY_TIMEOUT_S = int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
 # Seconds any one socket operation of a publish may take before the broker counts as unavailable.
 PUBLISH_TIMEOUT_S = float(os.environ.get("CELERY_PUBLISH_TIMEOUT", "0.5"))
 
+# Seconds between beat's sweeps for missing embeddings and due retrains: the longest a change made
+# while the broker was down waits after the broker is back (its own task could not be queued).
+SWEEP_INTERVAL_S = float(os.environ.get("CELERY_SWEEP_SECONDS", "60"))
+
 app = Celery("config")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.update(
@@ -58,7 +62,7 @@ app.conf.update(
     accept_content=["json"],
     result_expires=3600,
     beat_schedule={
-        "sweep-missing-embeddings": {"task": "tasks.sweep", "schedule": 60.0},
+        "sweep-missing-embeddings": {"task": "tasks.sweep", "schedule": SWEEP_INTERVAL_S},
         "periodic-retrain": {"task": "tasks.maybe_retrain", "schedule": 300.0},
     },
 )
