@@ -104,6 +104,8 @@ class TaskLock(models.Model):
     owner = models.CharField(max_length=128, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     last_finished_at = models.DateTimeField(null=True, blank=True)
+    # What the holder is doing now (a retrain's phase), shown on the staff page while it is held.
+    progress = models.CharField(max_length=200, blank=True, default="")
 
     def __str__(self):
         return self.name

@@ -28,10 +28,18 @@ def claim(*, name: str, owner: str, lease: dt.timedelta) -> bool:
 
 def release(*, name: str, owner: str, finished: bool = True) -> bool:
     """Give the lease back (stamping last_finished_at when `finished`); False if `owner` lost it."""
-    fields = {"owner": "", "expires_at": None}
+    fields = {"owner": "", "expires_at": None, "progress": ""}
     if finished:
         fields["last_finished_at"] = timezone.now()
     return TaskLock.objects.filter(name=name, owner=owner).update(**fields) == 1
+
+
+def note(*, name: str, owner: str, progress: str) -> None:
+    """Record what the holder of `name` is doing now; never fails the work it describes."""
+    try:
+        TaskLock.objects.filter(name=name, owner=owner).update(progress=progress[:200])
+    except DatabaseError as exc:
+        logger.warning("Could not note the progress of %s: %s", name, exc)
 
 
 def is_held(*, name: str) -> bool:

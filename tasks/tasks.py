@@ -71,6 +71,15 @@ def maybe_retrain():
     return "queued"
 
 
+def _noting(owner: str):
+    """A training progress callback that keeps the retrain lease's row up to date (the staff page)."""
+
+    def progress(phase: str, fraction: float) -> None:
+        locks.note(name=retrain.LOCK_NAME, owner=owner, progress=f"{phase} ({fraction:.0%})")
+
+    return progress
+
+
 @shared_task(name="tasks.retrain_scorer", **RETRY)
 def retrain_scorer(owner=None):
     """Train and publish the scorer while holding the retrain lease (claimed here if not handed one)."""
@@ -82,7 +91,7 @@ def retrain_scorer(owner=None):
         return "skipped"
     try:
         with locks.renewed(name=retrain.LOCK_NAME, owner=owner, lease=retrain.RUNNING_LEASE):
-            train_and_publish()
+            train_and_publish(progress=_noting(owner))
     finally:
         # Stamped even when training failed: the next try waits for new data or the timer, not a loop.
         locks.release(name=retrain.LOCK_NAME, owner=owner, finished=True)

@@ -171,7 +171,7 @@ def test_retrain_refuses_get_and_non_staff(staff_client, alice_client, published
 def test_retrain_in_process_runs_the_task_under_its_lease(staff_client, monkeypatch):
     # No broker in tests: the real task runs in-process. Only the training itself is replaced.
     trained = []
-    monkeypatch.setattr("recommender.training.train_and_publish", lambda: trained.append(1))
+    monkeypatch.setattr("recommender.training.train_and_publish", lambda **kw: trained.append(1))
     response = staff_client.post("/staff/retrain/", follow=True)
     assert trained == [1]
     assert "Retraining ran in-process" in response.content.decode()

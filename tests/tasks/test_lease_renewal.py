@@ -36,7 +36,7 @@ def test_a_lease_is_renewed_while_the_block_runs_and_expires_after_it():
 def test_a_running_retrain_holds_the_short_lease_not_the_queued_one(monkeypatch):
     held = []
 
-    def train():
+    def train(progress):
         lock = TaskLock.objects.get(name=retrain.LOCK_NAME)
         held.append((lock.owner, lock.expires_at - timezone.now()))
 
@@ -45,3 +45,19 @@ def test_a_running_retrain_holds_the_short_lease_not_the_queued_one(monkeypatch)
     assert tasks.retrain_scorer("queued") == "done"
     ((owner, left),) = held
     assert owner == "queued" and dt.timedelta(0) < left <= retrain.RUNNING_LEASE
+
+
+@pytest.mark.django_db
+def test_a_running_retrain_notes_its_phase_on_the_lease_and_clears_it_after(monkeypatch, admin_client):
+    seen = []
+
+    def train(progress):
+        progress("fitting: cold-start validation fold 2 of 3", 0.5)
+        seen.append(TaskLock.objects.get(name=retrain.LOCK_NAME).progress)
+        seen.append(admin_client.get("/staff/").content.decode())
+
+    monkeypatch.setattr("recommender.training.train_and_publish", train)
+    assert tasks.retrain_scorer("owner") == "done"
+    assert seen[0] == "fitting: cold-start validation fold 2 of 3 (50%)"
+    assert "now: fitting: cold-start validation fold 2 of 3 (50%)" in seen[1]
+    assert TaskLock.objects.get(name=retrain.LOCK_NAME).progress == ""

@@ -21,7 +21,7 @@ LOCK = retrain.LOCK_NAME
 def trained(monkeypatch):
     """Calls of train_and_publish (the scorer itself is someone else's)."""
     calls = []
-    monkeypatch.setattr("recommender.training.train_and_publish", lambda: calls.append("trained"))
+    monkeypatch.setattr("recommender.training.train_and_publish", lambda **kw: calls.append("trained"))
     return calls
 
 
@@ -124,7 +124,7 @@ def test_retrain_runs_once_under_its_lease_and_stamps_the_finish(trained):
 
 
 def test_failed_training_still_releases_the_lease(monkeypatch):
-    monkeypatch.setattr("recommender.training.train_and_publish", lambda: 1 / 0)
+    monkeypatch.setattr("recommender.training.train_and_publish", lambda **kw: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         tasks.retrain_scorer.run("owner")
     lock = TaskLock.objects.get(name=LOCK)
