@@ -52,8 +52,10 @@ def interactions_added(count: int = 1) -> None:
         _queue(MAYBE_RETRAIN, ())
 
 
-def publish(task_name: str, *args) -> bool:
-    """Send one task now (in-process when no broker is configured); False, logged, if the broker is down."""
+def publish(task_name: str, *args, **options) -> bool:
+    """Send one task now (in-process when no broker is configured); False, logged, if the broker is down.
+
+    `options` go to `apply_async` (e.g. `time_limit`)."""
     from config.celery import app
     from tasks import tasks  # noqa: F401  (registers the task names)
 
@@ -66,7 +68,7 @@ def publish(task_name: str, *args) -> bool:
             logger.debug("Broker unavailable, %s%s not queued (the sweep will catch up): %s", task_name, args, reason)
             return False
     try:
-        app.tasks[task_name].apply_async(args=args, retry=False)
+        app.tasks[task_name].apply_async(args=args, retry=False, **options)
     except (BrokerError, OSError) as exc:
         with _broker_lock:
             _broker["down_until"] = time.monotonic() + BROKER_RETRY_AFTER_S

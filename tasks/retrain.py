@@ -12,9 +12,14 @@ from recommender.models import ModelVersion
 from . import locks
 
 LOCK_NAME = "retrain-scorer"
-# A queued retrain holds the lease this long (longer than the task's hard time limit), so no second
-# retrain is queued while it waits for the worker; a message lost with its broker frees it after this.
+# A queued retrain holds the lease this long, so no second retrain is queued while it waits for the
+# worker; a message lost with its broker frees it after this.
 LEASE = dt.timedelta(minutes=35)
+# The retrain's time limit: the last fit's time scaled by how much the data grew since (to the power
+# GROWTH_EXPONENT: fits grow faster than linearly today), times SAFETY, plus EMBED_MARGIN for embedding
+# what is new, never under the 30 minutes that ML-100K-sized data needs under contention (measured).
+MIN_TIME_LIMIT_S, MAX_TIME_LIMIT_S = 30 * 60, 24 * 3600
+SAFETY, GROWTH_EXPONENT, EMBED_MARGIN_S = 3.0, 1.5, 10 * 60
 # A running retrain holds a lease this long, renewed every third of it: a worker killed mid-training
 # frees the lease within this, and the next retrain check queues a fresh one.
 RUNNING_LEASE = dt.timedelta(minutes=2)
@@ -49,3 +54,20 @@ def retrain_due(*, now: dt.datetime | None = None) -> bool:
         return True
     waited = since is None or (now or timezone.now()) - since >= dt.timedelta(minutes=settings.RETRAIN_AFTER_MINUTES)
     return new > 0 and waited
+
+
+def time_limit_seconds() -> int:
+    """How long the next retrain may run: estimated from the live version's fit, data size now and then."""
+    live = ModelVersion.objects.filter(is_live=True).values_list("metrics", flat=True).first() or {}
+    fit_s, trained_on = live.get("fit_seconds"), live.get("n_interactions")
+    if not fit_s or not trained_on:
+        return MIN_TIME_LIMIT_S
+    growth = max(1.0, Interaction.objects.count() / trained_on)
+    estimate = SAFETY * fit_s * growth**GROWTH_EXPONENT + EMBED_MARGIN_S
+    return int(min(MAX_TIME_LIMIT_S, max(MIN_TIME_LIMIT_S, estimate)))
+
+
+def limits() -> dict:
+    """Celery options for publishing a retrain: its hard and soft time limits from the estimate."""
+    hard = time_limit_seconds()
+    return {"time_limit": hard, "soft_time_limit": hard - 60}

@@ -135,8 +135,9 @@ class Publisher:
     def __init__(self):
         self.sent, self.answer = [], True
 
-    def __call__(self, task_name, *args):
+    def __call__(self, task_name, *args, **options):
         self.sent.append((task_name, args))
+        self.options = options
         return self.answer
 
 
@@ -151,6 +152,7 @@ def test_retrain_queues_the_task_once(staff_client, published, settings):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     response = staff_client.post("/staff/retrain/", follow=True)
     assert published.sent == [("tasks.retrain_scorer", ())]
+    assert published.options == {"time_limit": 30 * 60, "soft_time_limit": 29 * 60}  # nothing trained yet
     assert response.redirect_chain == [("/staff/", 302)]
     assert "Retraining queued. Its lease shows below while it runs." in response.content.decode()
 

@@ -1,4 +1,5 @@
-"""A running task's short lease is renewed while it runs and frees itself soon after its worker dies."""
+"""A running retrain: its short lease is renewed while it runs and frees itself soon after its worker
+dies; its phase is noted on the lease; its time limit is estimated from the last fit."""
 
 import datetime as dt
 import time
@@ -6,8 +7,9 @@ import time
 import pytest
 from django.utils import timezone
 
-from recommender.models import TaskLock
+from recommender.models import ModelVersion, TaskLock
 from tasks import locks, retrain, tasks
+from tests.factories import InteractionFactory, ItemFactory, UserFactory
 
 LEASE = dt.timedelta(seconds=0.6)
 
@@ -61,3 +63,32 @@ def test_a_running_retrain_notes_its_phase_on_the_lease_and_clears_it_after(monk
     assert seen[0] == "fitting: cold-start validation fold 2 of 3 (50%)"
     assert "now: fitting: cold-start validation fold 2 of 3 (50%)" in seen[1]
     assert TaskLock.objects.get(name=retrain.LOCK_NAME).progress == ""
+
+
+def _live(metrics: dict) -> None:
+    version = ModelVersion.objects.create(
+        artifact_path="x", artifact_sha256="0" * 64, embedding_model="m", embedding_dim=1, metrics=metrics
+    )
+    trained_at = timezone.now() - dt.timedelta(hours=1)
+    ModelVersion.objects.filter(pk=version.pk).update(is_live=True, created_at=trained_at)
+
+
+@pytest.mark.django_db
+def test_a_retrains_time_limit_is_estimated_from_the_last_fit_and_the_data_growth(settings, published):
+    settings.AUTO_RETRAIN, settings.RETRAIN_AFTER_N = True, 1
+    assert retrain.time_limit_seconds() == retrain.MIN_TIME_LIMIT_S  # nothing trained yet
+    _live({"fit_seconds": 3000.0, "n_interactions": 1})  # 4 interactions now: the data grew 4x
+    items, users = ItemFactory.create_batch(2), UserFactory.create_batch(2)
+    for user in users:
+        for item in items:
+            InteractionFactory(user=user, item=item)
+    expected = int(3.0 * 3000.0 * 4**1.5 + 600)
+    assert retrain.time_limit_seconds() == expected
+    assert tasks.maybe_retrain() == "queued"
+    assert published.options == [{"time_limit": expected, "soft_time_limit": expected - 60}]
+
+
+@pytest.mark.django_db
+def test_a_small_fit_keeps_the_minimum_time_limit():
+    _live({"fit_seconds": 60.0, "n_interactions": 100_000})
+    assert retrain.time_limit_seconds() == retrain.MIN_TIME_LIMIT_S

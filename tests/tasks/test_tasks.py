@@ -89,7 +89,7 @@ def test_maybe_retrain_queues_one_retrain_and_holds_the_lease(settings, publishe
 def test_maybe_retrain_gives_the_lease_back_when_the_broker_is_down(settings, monkeypatch):
     settings.AUTO_RETRAIN, settings.RETRAIN_AFTER_N = True, 1
     ItemFactory()
-    monkeypatch.setattr("tasks.enqueue.publish", lambda *args: False)
+    monkeypatch.setattr("tasks.enqueue.publish", lambda *args, **options: False)
     assert tasks.maybe_retrain() == "broker unavailable"
     lock = TaskLock.objects.get(name=LOCK)
     assert (lock.owner, lock.expires_at, lock.last_finished_at) == ("", None, None)
