@@ -31,7 +31,7 @@ class LoginUsernameThrottle(SimpleRateThrottle):
         username = str(data.get("username") or "").strip().casefold()
         if not username:
             return None
-        return self.cache_format % {"scope": self.scope, "ident": hashlib.sha256(username.encode()).hexdigest()}
+        return self.cache_format % {"scope": self.scope, "ident": hashlib.sha256(username.encode("utf-8", "surrogatepass")).hexdigest()}
 
 
 LOGIN_THROTTLES = [LoginIPThrottle, LoginUsernameThrottle]

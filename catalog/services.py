@@ -20,6 +20,8 @@ ITEM_FIELDS = frozenset({"external_id", "title", "description", "year", "attribu
 # Changing any of these changes the text that is embedded (categories are part of it too).
 ITEM_TEXT_FIELDS = frozenset({"title", "description", "year", "attributes", "categories"})
 YEAR_MIN, YEAR_MAX = 1800, 2100
+# MariaDB's JSON_VALID (the attributes column's CHECK) refuses documents nested 32 levels or more.
+ATTRIBUTES_MAX_DEPTH = 10
 # Clocks differ a little; an event from the future would otherwise stay "newest" for ever.
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 
@@ -55,6 +57,26 @@ def _check_lengths_and_year(item: Item) -> None:
         raise ValidationError({"description": [f"Ensure this field has no more than {limit} characters."]})
     if item.year is not None and not (YEAR_MIN <= item.year <= YEAR_MAX):
         raise ValidationError({"year": [f"Ensure this value is between {YEAR_MIN} and {YEAR_MAX}."]})
+    _check_attributes(item.attributes)
+
+
+def _check_attributes(value) -> None:
+    # Refused here rather than by the database's JSON check: a 400 naming the field, not a 500.
+    if (problem := attributes_problem(value)) is not None:
+        raise ValidationError({"attributes": [problem]})
+
+
+def attributes_problem(value, depth: int = 1) -> str | None:
+    """Why the database would refuse these item attributes (None when it would not)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "Attribute values must be finite numbers."
+    if isinstance(value, dict | list):
+        if depth > ATTRIBUTES_MAX_DEPTH:
+            return f"Attributes nest at most {ATTRIBUTES_MAX_DEPTH} levels deep."
+        for child in value.values() if isinstance(value, dict) else value:
+            if (problem := attributes_problem(child, depth + 1)) is not None:
+                return problem
+    return None
 
 
 def _save_item(item: Item, *, update_fields=None) -> None:

@@ -217,6 +217,10 @@ REST_FRAMEWORK = {
         "login_ip": env.str("LOGIN_THROTTLE_IP", default="20/min"),
         "login_username": env.str("LOGIN_THROTTLE_USERNAME", default="5/min"),
     },
+    # Proxies in front of the app that append to X-Forwarded-For. 0: the client address is the
+    # connection's own, and a client cannot pick a new address per request (and so a new sign-in
+    # allowance) by sending the header itself. Behind one reverse proxy, set NUM_PROXIES=1.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "DEFAULT_SCHEMA_CLASS": "config.openapi.AutoSchema",
     # Services raise Django's ValidationError keyed by field: answered as a 400 naming the field.
     "EXCEPTION_HANDLER": "catalog.api.exceptions.exception_handler",

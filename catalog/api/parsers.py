@@ -1,11 +1,11 @@
 """Request parsers shared by every API endpoint."""
 
-import io
-
 from django.conf import settings
 from rest_framework import status
 from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import JSONParser
+
+from catalog.text import loads_strict
 
 
 class RequestTooLarge(APIException):
@@ -14,15 +14,19 @@ class RequestTooLarge(APIException):
 
 
 class BoundedJSONParser(JSONParser):
-    """DRF's JSON parser with limits: a body over DATA_UPLOAD_MAX_MEMORY_SIZE bytes is a 413, and one
-    nested past Python's recursion limit a 400 (DRF reads the stream itself, past Django's own check)."""
+    """JSON as strict as the database: a body over DATA_UPLOAD_MAX_MEMORY_SIZE bytes is a 413; one nested
+    past Python's recursion limit, with NaN/Infinity or a number out of range (1e309), or with a lone
+    surrogate escape ("\\ud800", which no UTF-8 text can hold) is a 400."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         body = stream.read(limit + 1)
         if len(body) > limit:
             raise RequestTooLarge(f"The request body is larger than {limit} bytes.")
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
-            return super().parse(io.BytesIO(body), media_type, parser_context)
+            return loads_strict(body.decode(encoding))
         except RecursionError as exc:
             raise ParseError("JSON parse error - the document is nested too deeply.") from exc
+        except ValueError as exc:  # not JSON, not in `encoding`, a refused number or a lone surrogate
+            raise ParseError(f"JSON parse error - {exc}") from exc

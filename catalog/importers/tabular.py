@@ -10,6 +10,9 @@ import csv
 import json
 from pathlib import Path
 
+from catalog.services import attributes_problem
+from catalog.text import loads_strict
+
 from .records import (
     Dataset,
     DatasetError,
@@ -101,9 +104,11 @@ def _jsonl_rows(path: Path, name: str, required: tuple):
             if not text.strip():
                 continue
             try:
-                row = json.loads(text)
+                row = loads_strict(text)
             except json.JSONDecodeError as error:
                 raise DatasetError(name, line, f"invalid JSON ({error.msg})") from None
+            except (ValueError, RecursionError) as error:
+                raise DatasetError(name, line, f"invalid JSON ({error or 'nested too deeply'})") from None
             if not isinstance(row, dict):
                 raise DatasetError(name, line, "expected a JSON object")
             yield line, row
@@ -124,6 +129,8 @@ def _item(row: dict, *, file: str, line: int) -> ItemRecord:
     elif row.get("attributes") not in (None, ""):
         raise DatasetError(file, line, "attributes must be a JSON object")
     if "attributes" in row or any(key not in ITEM_FIELDS for key in row):
+        if (problem := attributes_problem(extra)) is not None:
+            raise DatasetError(file, line, f"attributes: {problem}")
         values["attributes"] = extra
     categories = split_names(row["categories"], sep="|", file=file, line=line) if "categories" in row else None
     return ItemRecord(external_id=external_id, file=file, line=line, values=values, categories=categories)
