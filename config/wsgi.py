@@ -16,11 +16,13 @@ def warm_up() -> None:
     its workers (config/gunicorn.py).
     """
     from django.db import connections
+    from django.urls import get_resolver
 
     from recommender.embeddings.services import encoder_for
     from recommender.serving import serving_state
 
     try:
+        get_resolver().url_patterns  # imports every view, serializer and parser now, not per request/worker
         encoder_for()
         serving_state()
         # The model and the framework are long-lived: keep the cyclic GC from rescanning them on every
