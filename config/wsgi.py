@@ -2,6 +2,7 @@ import gc
 import logging
 import os
 import threading
+from importlib import import_module
 
 from django.core.wsgi import get_wsgi_application
 
@@ -15,14 +16,14 @@ def warm_up() -> None:
     Run in a thread at import (runserver, other WSGI servers), or by gunicorn's master before it forks
     its workers (config/gunicorn.py).
     """
+    from django.conf import settings
     from django.db import connections
-    from django.urls import get_resolver
 
     from recommender.embeddings.services import encoder_for
     from recommender.serving import serving_state
 
     try:
-        get_resolver().url_patterns  # imports every view, serializer and parser now, not per request/worker
+        import_module(settings.ROOT_URLCONF)  # every view, serializer and parser, once, before any fork
         encoder_for()
         serving_state()
         # The model and the framework are long-lived: keep the cyclic GC from rescanning them on every
