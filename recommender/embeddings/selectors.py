@@ -16,7 +16,7 @@ PROFILE_TEXT_FIELDS = ("about", "age", "gender", "occupation", "location")
 
 def current_model_name() -> str:
     """The model_name stored with vectors made by settings.EMBEDDING_MODEL."""
-    return model_name_for(settings.EMBEDDING_MODEL)
+    return model_name_for(settings.EMBEDDING_MODEL, settings.EMBEDDING_BACKEND)
 
 
 def text_hash(text: str) -> str:

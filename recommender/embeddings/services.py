@@ -36,11 +36,16 @@ class EmbedResult:
 
 def encoder_for(model: str | None = None) -> Encoder:
     """The process-wide encoder for `model` (None: settings.EMBEDDING_MODEL) on the configured device."""
-    return get_encoder(settings.EMBEDDING_MODEL if model is None else model, settings.EMBEDDING_DEVICE)
+    return get_encoder(
+        settings.EMBEDDING_MODEL if model is None else model,
+        settings.EMBEDDING_DEVICE,
+        settings.EMBEDDING_BACKEND,
+        str(settings.EMBEDDING_ONNX_DIR),
+    )
 
 
 def _model_name(model: str | None) -> str:
-    return model_name_for(settings.EMBEDDING_MODEL if model is None else model)
+    return model_name_for(settings.EMBEDDING_MODEL if model is None else model, settings.EMBEDDING_BACKEND)
 
 
 def _ids(ids: Iterable) -> list[int]:

@@ -24,7 +24,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         model, force, chunk = options["model"], options["all"], max(1, options["batch_size"])
-        name = model_name_for(settings.EMBEDDING_MODEL if model is None else model)
+        name = model_name_for(settings.EMBEDDING_MODEL if model is None else model, settings.EMBEDDING_BACKEND)
         if force:
             item_ids = list(Item.objects.order_by("id").values_list("id", flat=True))
             user_ids = list(Profile.objects.order_by("user_id").values_list("user_id", flat=True))
