@@ -31,7 +31,8 @@ class LoginUsernameThrottle(SimpleRateThrottle):
         username = str(data.get("username") or "").strip().casefold()
         if not username:
             return None
-        return self.cache_format % {"scope": self.scope, "ident": hashlib.sha256(username.encode("utf-8", "surrogatepass")).hexdigest()}
+        ident = hashlib.sha256(username.encode("utf-8", "surrogatepass")).hexdigest()
+        return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
 LOGIN_THROTTLES = [LoginIPThrottle, LoginUsernameThrottle]
