@@ -287,6 +287,9 @@ SERVING_CHECK_SECONDS = env.float("SERVING_CHECK_SECONDS", default=2.0)
 # A catalog with at most this many items is scored whole on every feed request; past it, the feed scores
 # the model's own items and a candidate set of the items added since training (recommender/ranking.py).
 FEED_EXHAUSTIVE_ITEMS = env.int("FEED_EXHAUSTIVE_ITEMS", default=20_000)
+# A newcomer (at most FEW_SHOT_MAX interactions) sees each interest they stated within the first this
+# many places of the feed, when the catalog has an item there (recommender/rerank.py); 0 turns it off.
+FEED_INTEREST_COVERAGE = env.int("FEED_INTEREST_COVERAGE", default=10)
 AUTO_RETRAIN = env.bool("AUTO_RETRAIN", default=bool(CELERY_BROKER_URL))
 RETRAIN_AFTER_N = env.int("RETRAIN_AFTER_N", default=500)
 RETRAIN_AFTER_MINUTES = env.int("RETRAIN_AFTER_MINUTES", default=60)

@@ -11,7 +11,9 @@ from django.conf import settings
 from catalog.models import Item
 from recommender.dataset import histories, user_feature_row
 from recommender.ml.data import ScoreContext
+from recommender.ml.hybrid_parts import FEW_SHOT_MAX
 from recommender.ml.metrics import top_k
+from recommender.rerank import cover_interests
 from recommender.serving import ServingState
 from recommender.vectors.selectors import vectors_similar_items
 
@@ -266,10 +268,20 @@ def rank_feed(
     if not len(candidates):
         return []
     scores, content = feed_scores(state=state, signals=signals, columns=candidates, scored=scored)
-    best = np.lexsort((-content, -scores))[:k]  # best first; equal scores by content score
+    order = np.lexsort((-content, -scores))  # best first; equal scores by content score
+    if only_item_ids is None and _newcomer(signals) and settings.FEED_INTEREST_COVERAGE:
+        order = cover_interests(
+            order, state.cats[candidates], signals.interests, window=settings.FEED_INTEREST_COVERAGE
+        )
+    best = order[:k]
     columns = candidates[best]
     reasons = _reasons(state=state, signals=signals, columns=columns)
     return [Ranked(int(state.item_pks[c]), float(scores[b]), r) for c, b, r in zip(columns, best, reasons, strict=True)]
+
+
+def _newcomer(signals: UserSignals) -> bool:
+    """Few enough interactions that what the user stated still outweighs what they did."""
+    return len(signals.context.histories[0]) <= FEW_SHOT_MAX
 
 
 def rank_similar(*, state: ServingState, item_id: int, k: int) -> list[Ranked]:
