@@ -84,6 +84,19 @@ def ensure_database(database_url: str) -> None:
     conn.close()
 
 
+LIVE = "from recommender.models import ModelVersion as M; print('live' * M.objects.filter(is_live=True).exists())"
+
+
+def ensure_trained(env: dict, database_url: str) -> None:
+    """The database migrated, and on its first use ML-100K imported, embedded and trained (minutes)."""
+    ensure_database(database_url)
+    manage(env, "migrate", "--noinput")
+    if "live" not in manage(env, "shell", "-c", LIVE):
+        print("setting up: import ML-100K, embed, train (a few minutes)", flush=True)
+        manage(env, "import_dataset", str(ROOT / "data" / "ml-100k"), "--format", "recbole")
+        manage(env, "train", "--if-no-live")
+
+
 SETUP = r"""
 import json
 import numpy as np

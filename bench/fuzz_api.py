@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from feed_http import ROOT, Server, ensure_database, manage, server_env  # noqa: E402
+from feed_http import ROOT, Server, ensure_trained, manage, server_env  # noqa: E402
 
 TOKENS = r"""
 import json
@@ -79,14 +79,8 @@ def main() -> None:
         "LOGIN_THROTTLE_IP": "1000000/min",
         "LOGIN_THROTTLE_USERNAME": "1000000/min",
     }
-    ensure_database(args.database_url)
-    manage(env, "migrate", "--noinput")
+    ensure_trained(env, args.database_url)
     manage(env, "collectstatic", "--noinput")
-    live = "from recommender.models import ModelVersion as M; print('live' * M.objects.filter(is_live=True).exists())"
-    if "live" not in manage(env, "shell", "-c", live):
-        print("setting up: import ML-100K, embed, train (a few minutes)", flush=True)
-        manage(env, "import_dataset", str(ROOT / "data" / "ml-100k"), "--format", "recbole")
-        manage(env, "train", "--if-no-live")
     tokens = json.loads(manage(env, "shell", "-c", TOKENS).strip().splitlines()[-1])
     server = Server(env, workers=1)
     total_5xx = 0

@@ -40,7 +40,7 @@ from urllib.parse import quote, urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from feed_http import ROOT, Server, ensure_database, manage, server_env  # noqa: E402
+from feed_http import Server, ensure_trained, manage, server_env  # noqa: E402
 from fuzz_api import TOKENS  # noqa: E402
 
 TIMEOUT, SLOW_MS = 10.0, 1000.0
@@ -120,7 +120,6 @@ item = Item.objects.filter(is_active=True).order_by("pk").first().pk
 slug = Category.objects.order_by("pk").first().slug
 print(json.dumps({"session": client.cookies["sessionid"].value, "item": item, "slug": slug}))
 """.replace("PASSWORD", PASSWORD)
-LIVE = "from recommender.models import ModelVersion as M; print(M.objects.filter(is_live=True).exists())"
 
 
 class Case(NamedTuple):
@@ -135,13 +134,8 @@ class Case(NamedTuple):
 
 def prepare(env: dict, database_url: str) -> dict:
     """fuzz_api.py's database (ML-100K imported and trained on the first run); tokens, session and ids."""
-    ensure_database(database_url)
-    for step in (("migrate", "--noinput"), ("collectstatic", "--noinput"), ("shell", "-c", LIVE)):
-        out = manage(env, *step)
-    if "True" not in out:
-        print("setting up: import ML-100K, embed, train (a few minutes)", flush=True)
-        manage(env, "import_dataset", str(ROOT / "data" / "ml-100k"), "--format", "recbole")
-        manage(env, "train", "--if-no-live")
+    ensure_trained(env, database_url)
+    manage(env, "collectstatic", "--noinput")
     lines = manage(env, "shell", "-c", TOKENS + USERS).strip().splitlines()
     return json.loads(lines[-2]) | json.loads(lines[-1])
 
