@@ -1,7 +1,24 @@
 from django.conf import settings
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 
 
 class StandardPagination(PageNumberPagination):
+    """Page numbers; `page_size` from 1 to API_MAX_PAGE_SIZE (larger is capped; anything else is a 400)."""
+
     page_size_query_param = "page_size"
     max_page_size = settings.API_MAX_PAGE_SIZE
+
+    def get_page_size(self, request):
+        raw = request.query_params.getlist(self.page_size_query_param)
+        if raw and not all(value.isascii() and value.isdigit() and int(value) >= 1 for value in raw):
+            message = f"A whole number from 1 (larger than {self.max_page_size} is capped)."
+            raise ValidationError({self.page_size_query_param: [message]})
+        return super().get_page_size(request)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"]["minimum"] = 1
+        return parameters
