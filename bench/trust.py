@@ -105,6 +105,8 @@ for i in picks:
         counts[names] = counts.get(names, 0) + 1
     counts.pop("unknown", None)
     names = sorted(counts)
+    if len(names) < 2:  # liked nothing, or one kind of film only: no 2 interests to state
+        continue
     p = np.array([counts[n] for n in names], dtype=float)
     stated = list(rng.choice(names, min(len(names), int(rng.integers(2, 4))), replace=False, p=p / p.sum()))
     profile = Profile.objects.get(user=source)
