@@ -60,6 +60,26 @@ ABOUT = [
     ("Mind-bending science fiction about dreams and reality", {"Sci-Fi", "Thriller", "Mystery"}),
 ]
 
+# Development sentences, for choosing settings; the test sentences above are for reporting only.
+DEV_ABOUT = [
+    ("Funny movies about friends on a road trip", {"Comedy", "Adventure"}),
+    ("Ghost stories that keep me awake at night", {"Horror", "Thriller"}),
+    ("Robots and artificial intelligence taking over", {"Sci-Fi", "Action", "Thriller"}),
+    ("Cartoon animals and princesses singing songs", {"Animation", "Children's", "Musical"}),
+    ("The Second World War from the point of view of ordinary soldiers", {"War", "Drama", "Action"}),
+    ("A lonely gunslinger rides into town", {"Western"}),
+    ("Whodunits set in English country houses", {"Mystery", "Crime"}),
+    ("Bank robberies that go wrong", {"Crime", "Thriller", "Action"}),
+    ("Couples meeting by chance in a big city and falling in love", {"Romance", "Comedy", "Drama"}),
+    ("Broadway shows turned into films, with big song and dance numbers", {"Musical"}),
+    ("Documentaries about artists, politics and history", {"Documentary"}),
+    ("Elves, quests and enchanted swords", {"Fantasy", "Adventure"}),
+    ("Hard-boiled detectives in rainy 1940s Los Angeles", {"Film-Noir", "Crime", "Mystery"}),
+    ("Martial arts fights and kung fu masters", {"Action"}),
+    ("Moving family dramas about growing up", {"Drama"}),
+    ("Creature features about giant monsters attacking cities", {"Horror", "Sci-Fi", "Action"}),
+]
+
 PROBE = r"""
 import json
 import numpy as np
@@ -69,10 +89,10 @@ from accounts.models import Profile, User
 from accounts.services import profile_update
 from catalog.models import Category, Interaction, Item
 from catalog.services import interaction_record
-from recommender import selectors
+from recommender import ranking, rerank, selectors
 from recommender.serving import serving_state
 
-N_USERS, ABOUT = ARGS
+N_USERS, ABOUT, LIFTS = ARGS
 rng = np.random.default_rng(0)
 categories = {c.name: c for c in Category.objects.all()}
 state = serving_state()
@@ -121,7 +141,7 @@ for i in picks:
 
 out = {"coverage": {}, "diversity": {}, "catalog": {}}
 active = Item.objects.filter(is_active=True).count()
-for window in (0, 10):
+for window in (0, 10) if newcomers else ():
     with override_settings(FEED_INTEREST_COVERAGE=window):
         for kind in ("cold", "few"):
             shares, divs, shown = [], [], set()
@@ -141,14 +161,19 @@ blank = User.objects.create(username="trust-blank")
 profile_update(user=blank, onboarded=True)
 without = top10(blank)
 popular = [(r.item.pk, {c.name for c in r.item.categories.all()}) for r in selectors.popular_items(k=10)]
-probe = []
+writers = []
 for n, (sentence, labels) in enumerate(ABOUT):
     user = User.objects.create(username=f"trust-about-{n}")
     profile_update(user=user, about=sentence, onboarded=True)
-    share = lambda top: sum(bool(cats & set(labels)) for _, cats in top) / max(len(top), 1)
-    probe.append((share(top10(user)), share(without), share(popular)))
-out["about"] = [float(x) for x in np.mean(probe, axis=0)]
-out["about_per_sentence"] = [p[0] for p in probe]
+    writers.append((user, set(labels)))
+out["about"] = {}
+for variant in LIFTS:
+    for name, value in variant.items():
+        setattr(rerank if hasattr(rerank, name) else ranking, name, value)
+    lift = ",".join(f"{k}={v}" for k, v in variant.items())
+    share = lambda top, labels: sum(bool(cats & labels) for _, cats in top) / max(len(top), 1)
+    probe = [(share(top10(user), labels), share(without, labels), share(popular, labels)) for user, labels in writers]
+    out["about"][lift] = {"mean": [float(x) for x in np.mean(probe, axis=0)], "each": [p[0] for p in probe]}
 User.objects.filter(username__startswith="trust-").delete()
 print(json.dumps(out))
 """
@@ -158,24 +183,37 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default="mysql://root@127.0.0.1:3306/bench_trust")
     parser.add_argument("--users", type=int, default=200)
+    parser.add_argument(
+        "--variants", default="ABOUT_LIFT=1", help="ranking constants per variant, e.g. 'ABOUT_LIFT=1;ABOUT_LIFT=2'"
+    )
+    parser.add_argument("--dev", action="store_true", help="the about probe on the development sentences only")
     args = parser.parse_args()
     env = {**server_env(args.database_url), "CELERY_BROKER_URL": ""}
     ensure_trained(env, args.database_url)
-    snippet = PROBE.replace("ARGS", repr((args.users, [(s, sorted(c)) for s, c in ABOUT])))
+    sentences = DEV_ABOUT if args.dev else ABOUT
+    users = 0 if args.dev else args.users
+    lifts = [
+        {name: float(value) for name, value in (pair.split("=") for pair in variant.split(","))}
+        for variant in args.variants.split(";")
+    ]
+    snippet = PROBE.replace("ARGS", repr((users, [(s, sorted(c)) for s, c in sentences], lifts)))
     result = json.loads(manage(env, "shell", "-c", snippet).strip().splitlines()[-1])
-    print(f"{args.users} imported users as newcomers stating 2-3 of the categories they liked (ML-100K model)")
-    print("| newcomers | interest coverage@10 | intra-list diversity | catalog coverage |")
-    print("|---|---|---|---|")
-    for kind, label in (("cold", "profile only"), ("few", "profile + first 3 likes")):
-        metrics = ("coverage", "diversity", "catalog")
-        cells = [f"{result[m][f'{kind} 0']:.3f} → {result[m][f'{kind} 10']:.3f}" for m in metrics]
-        print(f"| {label} | " + " | ".join(cells) + " |")
-    print("(scores alone → with FEED_INTEREST_COVERAGE=10)")
-    with_text, without_text, popular = result["about"]
-    print(f"about probe ({len(ABOUT)} sentences, no interests): share of the top 10 in a described category:")
-    print(f"  hybrid with the sentence {with_text:.3f}, without it {without_text:.3f}, popularity {popular:.3f}")
-    worst = sorted(zip(result["about_per_sentence"], (s for s, _ in ABOUT), strict=True))[:3]
-    print("  weakest sentences: " + "; ".join(f"{share:.1f} {sentence!r}" for share, sentence in worst))
+    if users:
+        print(f"{users} imported users as newcomers stating 2-3 of the categories they liked (ML-100K model)")
+        print("| newcomers | interest coverage@10 | intra-list diversity | catalog coverage |")
+        print("|---|---|---|---|")
+        for kind, label in (("cold", "profile only"), ("few", "profile + first 3 likes")):
+            metrics = ("coverage", "diversity", "catalog")
+            cells = [f"{result[m][f'{kind} 0']:.3f} → {result[m][f'{kind} 10']:.3f}" for m in metrics]
+            print(f"| {label} | " + " | ".join(cells) + " |")
+        print("(scores alone → with FEED_INTEREST_COVERAGE=10)")
+    which = "development" if args.dev else "test"
+    print(f"about probe ({len(sentences)} {which} sentences, no interests): top-10 share in a described category:")
+    for lift, figures in result["about"].items():
+        with_text, without_text, popular = figures["mean"]
+        print(f"  {lift}: with the text {with_text:.3f}, without {without_text:.3f}, popular {popular:.3f}")
+        worst = sorted(zip(figures["each"], (s for s, _ in sentences), strict=True))[:3]
+        print("    weakest: " + "; ".join(f"{share:.1f} {sentence!r}" for share, sentence in worst))
     print(f"reproduce: .venv/bin/python bench/trust.py {' '.join(sys.argv[1:])}")
 
 

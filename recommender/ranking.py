@@ -9,11 +9,11 @@ import numpy as np
 from django.conf import settings
 
 from catalog.models import Item
+from recommender import rerank
 from recommender.dataset import histories, user_feature_row
 from recommender.ml.data import ScoreContext
 from recommender.ml.hybrid_parts import FEW_SHOT_MAX
 from recommender.ml.metrics import top_k
-from recommender.rerank import cover_interests
 from recommender.serving import ServingState
 from recommender.vectors.selectors import vectors_similar_items
 
@@ -161,7 +161,18 @@ def feed_scores(
     profile_vector = signals.context.features.text[0]
     if signals.about and np.abs(profile_vector).sum() > 0:
         scores = scores + ABOUT_LIFT * fade * _zscore(state.text[columns] @ profile_vector, reference)
+    named = _written_categories(state=state, signals=signals)
+    if named is not None:
+        scores = scores + rerank.ABOUT_CATEGORY_LIFT * fade * (state.cats[columns] @ named > 0)
     return scores, content
+
+
+def _written_categories(*, state: ServingState, signals: UserSignals) -> np.ndarray | None:
+    """The categories the user's "about" text describes, when they ticked none (None: nothing to read)."""
+    vector = signals.context.features.text[0]
+    if not rerank.ABOUT_CATEGORY_LIFT or not signals.about or signals.interests.any() or not np.abs(vector).sum():
+        return None
+    return rerank.about_categories(state=state, vector=vector)
 
 
 def _reasons(*, state: ServingState, signals: UserSignals, columns: np.ndarray) -> list[str]:
@@ -174,13 +185,17 @@ def _reasons(*, state: ServingState, signals: UserSignals, columns: np.ndarray) 
     because_pks = state.item_pks[because[because >= 0]].tolist()
     titles = dict(Item.objects.filter(id__in=because_pks).values_list("id", "title")) if because_pks else {}
     shared = state.cats[columns] * signals.interests
+    named = _written_categories(state=state, signals=signals)
+    written = state.cats[columns] * named if named is not None else np.zeros_like(shared)
     reasons = []
     for row, col in enumerate(because.tolist()):
-        interest = np.flatnonzero(shared[row])
+        interest, described = np.flatnonzero(shared[row]), np.flatnonzero(written[row])
         if col >= 0:
             reasons.append(f"Because you liked {titles.get(int(state.item_pks[col]), 'it')}")
         elif len(interest):
             reasons.append(f"Matches your interest in {state.category_names[interest[0]]}")
+        elif len(described):
+            reasons.append(f"Matches what you wrote: {state.category_names[described[0]]}")
         elif len(liked):
             reasons.append("Picked for you from what you liked")
         elif signals.has_demographics:
@@ -270,7 +285,7 @@ def rank_feed(
     scores, content = feed_scores(state=state, signals=signals, columns=candidates, scored=scored)
     order = np.lexsort((-content, -scores))  # best first; equal scores by content score
     if only_item_ids is None and _newcomer(signals) and settings.FEED_INTEREST_COVERAGE:
-        order = cover_interests(
+        order = rerank.cover_interests(
             order, state.cats[candidates], signals.interests, window=settings.FEED_INTEREST_COVERAGE
         )
     best = order[:k]

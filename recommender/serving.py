@@ -51,6 +51,13 @@ class ServingState:
         return {int(pk): col for col, pk in enumerate(self.item_pks.tolist())}
 
     @cached_property
+    def category_centroids(self) -> np.ndarray:
+        """(categories, text dim) unit mean text vector of each category's items (zeros if it has none)."""
+        sums = self.cats.T.astype(np.float32) @ self.text
+        norms = np.linalg.norm(sums, axis=1, keepdims=True)
+        return np.divide(sums, norms, out=np.zeros_like(sums), where=norms > 0)
+
+    @cached_property
     def sketch(self) -> Sketch:
         """The new items' compressed vectors for picking feed candidates (built on first use)."""
         n = self.scorer.n_items

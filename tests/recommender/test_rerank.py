@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from recommender.rerank import cover_interests
+from recommender.rerank import about_categories, cover_interests
 
 # Categories: 0 Animation, 1 Documentary, 2 Drama. Rows are candidates; the order is by score.
 CATS = np.array(
@@ -43,3 +43,19 @@ def test_more_interests_than_places_fills_the_window_with_the_strongest():
     order = np.array([0, 1, 2, 3, 4, 5])
     covered = cover_interests(order, CATS, np.array([1, 1, 1]), window=2)
     assert covered.tolist() == [0, 2, 1, 3, 4, 5]  # drama ranks above documentary; then no place is free
+
+
+class _State:
+    def __init__(self, centroids):
+        self.category_centroids = np.asarray(centroids, dtype=np.float32)
+
+
+def test_an_about_text_names_the_categories_whose_items_it_is_nearest_to():
+    rng = np.random.default_rng(0)
+    centroids = rng.normal(size=(12, 16))
+    centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
+    about = centroids[3] + 0.9 * centroids[7]
+    about /= np.linalg.norm(about)
+    assert np.flatnonzero(about_categories(state=_State(centroids), vector=about)).tolist() == [3, 7]
+    vague = centroids.mean(axis=0)  # near all of them alike: names none
+    assert about_categories(state=_State(centroids), vector=vague / np.linalg.norm(vague)).sum() == 0

@@ -1,4 +1,5 @@
-"""A newcomer sees every interest they stated in the first ten places, explained; others are left as scored."""
+"""A newcomer sees every interest they stated in the first ten places, explained; others are left as
+scored; an "about" text with no interest ticked reads as the categories it describes."""
 
 import pytest
 
@@ -7,6 +8,9 @@ from accounts.services import profile_update
 from catalog.models import Category
 from catalog.services import interaction_record
 from recommender import selectors
+from recommender.embeddings.selectors import current_model_name, text_hash, user_texts
+from recommender.models import UserEmbedding
+from tests.recommender.serving.world import CATEGORIES, unit
 
 pytestmark = pytest.mark.django_db
 
@@ -45,3 +49,21 @@ def test_a_user_past_the_newcomer_stage_is_ranked_by_scores_alone(space_fan_into
 def test_a_category_page_is_not_rearranged(space_fan_into_horror):
     recs = selectors.recommendations_for_user(user=space_fan_into_horror, k=10, category="space")
     assert {r.item.categories.get().name for r in recs} == {"Space"}
+
+
+def test_an_about_text_reads_as_the_categories_it_describes(world):
+    writer = User.objects.create(username="writer")
+    profile_update(user=writer, about="Dusty frontier towns and lonely gunslingers", onboarded=True)
+    vector = unit(world.centers[CATEGORIES.index("Western")])  # what the encoder would make of it
+    UserEmbedding.objects.update_or_create(
+        user=writer,
+        model_name=current_model_name(),
+        defaults={
+            "dim": 384,
+            "vector": vector.tobytes(),
+            "text_hash": text_hash(user_texts(user_ids=[writer.pk])[writer.pk]),
+        },
+    )
+    top = _top(writer)
+    assert [name for name, _ in top] == ["Western"] * 10
+    assert {reason for _, reason in top} == {"Matches what you wrote: Western"}
