@@ -121,3 +121,26 @@ def test_staff_opens_the_evaluation_report_and_sees_its_plots(transactional_db, 
     page.get_by_role("link", name="Overview").click()
     expect(page.get_by_role("heading", name="Staff overview")).to_be_visible()
     expect(page.get_by_role("button", name="Retrain now")).to_be_enabled()
+
+
+def test_both_interests_stay_in_the_top_ten_explained_after_a_like(catalog, new_page):
+    page = new_page()
+    sign_up_and_onboard(page, "fern")
+    cards = page.locator("#feed-cards li.card")
+    expect(cards.first).to_be_visible()
+
+    def top_ten() -> tuple[list[set[str]], list[str]]:
+        return [card_categories(cards.nth(i)) for i in range(10)], cards.locator(".reason").all_inner_texts()[:10]
+
+    categories, reasons = top_ten()
+    assert set().union(*categories) >= INTEREST_SLUGS, categories
+    assert {"Matches your interest in Sci-Fi", "Matches your interest in Horror"} <= set(reasons), reasons
+    # Like the first sci-fi card: the feed reloads its cards without it, and horror keeps its place.
+    sci_fi = next(i for i, cats in enumerate(categories) if "sci-fi" in cats)
+    card = cards.nth(sci_fi)
+    item_id, title = int(card.get_attribute("data-item-id")), card.locator("h3 a").inner_text()
+    card.get_by_role("button", name=f"Like {title}", exact=True).click()
+    expect(page.locator(f'#feed-cards li.card[data-item-id="{item_id}"]')).to_have_count(0)
+    categories, reasons = top_ten()
+    assert set().union(*categories) >= INTEREST_SLUGS, categories
+    assert "Matches your interest in Horror" in reasons, reasons
