@@ -1,7 +1,8 @@
-"""The signed-in user's own profile (GET / PUT / PATCH /api/me/) and API tokens (/api/auth/token/)."""
+"""The signed-in user's own profile (GET / PUT / PATCH /api/me/), API tokens (/api/auth/token/) and
+sign-up for apps (POST /api/auth/signup/)."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
@@ -9,10 +10,15 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from .selectors import profile_for_user
-from .serializers import ProfileSerializer
-from .services import profile_ensure, profile_update
-from .throttles import LOGIN_THROTTLES
+from .serializers import ProfileSerializer, SignupSerializer
+from .services import profile_ensure, profile_update, user_signup
+from .throttles import LOGIN_THROTTLES, SignupIPThrottle
 from .tokens import token_issue, token_revoke
+
+
+class TokenSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    token = serializers.CharField()
 
 
 class MeView(GenericAPIView):
@@ -64,3 +70,22 @@ class TokenView(ObtainAuthToken):
     def delete(self, request, *args, **kwargs):
         token_revoke(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SignupView(GenericAPIView):
+    """Create an account with the site's rules and get its API token (what a mobile app's sign-up does)."""
+
+    permission_classes = []
+    authentication_classes = []
+    serializer_class = SignupSerializer
+    throttle_classes = [SignupIPThrottle]
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES
+
+    @extend_schema(summary="Sign up: a new account and its token", responses={201: TokenSerializer})
+    def post(self, request):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        user = user_signup(username=data["username"], email=data["email"], password=data["password"])
+        body = {"username": user.username, "token": token_issue(user=user).key}
+        return Response(body, status=status.HTTP_201_CREATED)

@@ -36,3 +36,28 @@ class ProfileSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["username", "email", "updated_at"]
+
+
+class SignupSerializer(serializers.Serializer):
+    """A new account: the site's sign-up rules (accounts.forms.SignupForm), the password once."""
+
+    username = serializers.CharField(max_length=150)
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=4096, write_only=True, style={"input_type": "password"})
+
+    def validate(self, attrs):
+        from .forms import SignupForm
+
+        form = SignupForm(
+            data={
+                "username": attrs["username"],
+                "email": attrs["email"],
+                "password1": attrs["password"],
+                "password2": attrs["password"],
+            }
+        )
+        if not form.is_valid():
+            # The form's two password fields are one field here.
+            errors = {"password" if name.startswith("password") else name: msgs for name, msgs in form.errors.items()}
+            raise serializers.ValidationError(errors)
+        return {"username": form.cleaned_data["username"], "email": form.cleaned_data["email"], **attrs}

@@ -35,6 +35,15 @@ class LoginUsernameThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
+class SignupIPThrottle(SimpleRateThrottle):
+    """Accounts created from one client address (`DEFAULT_THROTTLE_RATES["signup"]`, SIGNUP_THROTTLE)."""
+
+    scope = "signup"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
 LOGIN_THROTTLES = [LoginIPThrottle, LoginUsernameThrottle]
 
 

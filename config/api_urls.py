@@ -4,7 +4,7 @@ from django.urls import path
 from rest_framework import routers
 from rest_framework.permissions import AllowAny
 
-from accounts.api import MeView, TokenView
+from accounts.api import MeView, SignupView, TokenView
 from catalog.api.views import CategoryViewSet, InteractionViewSet, ItemViewSet
 from recommender.api import EvaluationReportViewSet, RecommendationViewSet
 
@@ -29,4 +29,5 @@ router.register("evaluations", EvaluationReportViewSet, basename="evaluation")
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
     path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("auth/signup/", SignupView.as_view(), name="api-signup"),
 ] + router.urls

@@ -216,6 +216,8 @@ REST_FRAMEWORK = {
         # Sign-in attempts (site login and API token), checked before the password is (accounts/throttles.py).
         "login_ip": env.str("LOGIN_THROTTLE_IP", default="20/min"),
         "login_username": env.str("LOGIN_THROTTLE_USERNAME", default="5/min"),
+        # Accounts created per client address through POST /api/auth/signup/.
+        "signup": env.str("SIGNUP_THROTTLE", default="10/hour"),
     },
     # Proxies in front of the app that append to X-Forwarded-For. 0: the client address is the
     # connection's own, and a client cannot pick a new address per request (and so a new sign-in

@@ -94,6 +94,7 @@ def test_schema_lists_every_endpoint(anon_api):
     assert response.status_code == 200
     paths = set(response.json()["paths"])
     assert paths == {
+        "/api/auth/signup/",
         "/api/auth/token/",
         "/api/categories/",
         "/api/categories/{slug}/",
