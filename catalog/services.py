@@ -193,7 +193,11 @@ def _rating_upsert(*, user, item: Item, value: float, timestamp) -> tuple[Intera
     older = list(ratings.order_by("-timestamp", "-id").values_list("id", flat=True)[1:])
     if older:  # imported history may hold several; the newest one becomes the rating
         Interaction.objects.filter(id__in=older).delete()
+    # A changed rating is new data for the model, counted by recorded_at like a new row.
     interaction, _ = Interaction.objects.update_or_create(
-        user=user, item=item, kind=Interaction.Kind.RATING, defaults={"value": value, "timestamp": timestamp}
+        user=user,
+        item=item,
+        kind=Interaction.Kind.RATING,
+        defaults={"value": value, "timestamp": timestamp, "recorded_at": timezone.now()},
     )
     return interaction, True

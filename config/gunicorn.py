@@ -30,6 +30,9 @@ _warm_up = os.environ.get("PRELOAD_MODELS", "1") not in ("", "0", "false", "Fals
 # No warm-up thread in config.wsgi: a fork while it is loading would copy a half-loaded model and a
 # held lock into the worker. The master warms up synchronously, before it forks, instead.
 os.environ["PRELOAD_MODELS"] = "0"
+# The web embeds one profile at a time, on CPU: CUDA initialised in the master cannot be used by the
+# workers forked from it. Set EMBEDDING_DEVICE explicitly to override.
+os.environ.setdefault("EMBEDDING_DEVICE", "cpu")
 
 
 def when_ready(server):
@@ -38,3 +41,19 @@ def when_ready(server):
         from config.wsgi import warm_up
 
         warm_up()
+
+
+def pre_fork(server, worker):
+    """In the master, before each worker is forked: bring the live model up to date (a retrain since
+    start), so a recycled worker starts with the current model too instead of loading it in a request."""
+    if _warm_up:
+        from django.db import connections
+
+        from recommender.serving import serving_state
+
+        try:
+            serving_state()
+        except Exception:  # noqa: BLE001 — the worker then loads the model on first use, as without preload
+            server.log.exception("could not refresh the live model before forking a worker")
+        finally:
+            connections.close_all()

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from catalog.models import Interaction, Item
+from config.celery import VISIBILITY_TIMEOUT_S
 from recommender.models import ModelVersion
 
 from . import locks
@@ -18,7 +19,11 @@ LEASE = dt.timedelta(minutes=35)
 # The retrain's time limit: the last fit's time scaled by how much the data grew since (to the power
 # GROWTH_EXPONENT: fits grow faster than linearly today), times SAFETY, plus EMBED_MARGIN for embedding
 # what is new, never under the 30 minutes that ML-100K-sized data needs under contention (measured).
-MIN_TIME_LIMIT_S, MAX_TIME_LIMIT_S = 30 * 60, 24 * 3600
+# At most the broker's visibility timeout less a margin: Redis hands a message that is still
+# unacknowledged after that timeout to another worker, so a longer run would be run twice. Raise
+# CELERY_VISIBILITY_TIMEOUT to let retrains run longer.
+MIN_TIME_LIMIT_S = 30 * 60
+MAX_TIME_LIMIT_S = max(MIN_TIME_LIMIT_S, VISIBILITY_TIMEOUT_S - 5 * 60)
 SAFETY, GROWTH_EXPONENT, EMBED_MARGIN_S = 3.0, 1.5, 10 * 60
 # A running retrain holds a lease this long, renewed every third of it: a worker killed mid-training
 # frees the lease within this, and the next retrain check queues a fresh one.

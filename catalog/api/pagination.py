@@ -11,7 +11,8 @@ class StandardPagination(PageNumberPagination):
 
     def get_page_size(self, request):
         raw = request.query_params.getlist(self.page_size_query_param)
-        if raw and not all(value.isascii() and value.isdigit() and int(value) >= 1 for value in raw):
+        whole = [value.isascii() and value.isdigit() and len(value) <= 9 and int(value) >= 1 for value in raw]
+        if not all(whole):
             message = f"A whole number from 1 (larger than {self.max_page_size} is capped)."
             raise ValidationError({self.page_size_query_param: [message]})
         return super().get_page_size(request)

@@ -165,7 +165,7 @@ def test_categories_are_public_and_read_only(anon_api, staff_api, films):
     assert staff_api.post("/api/categories/", {"name": "X", "slug": "x"}, format="json").status_code == 405
 
 
-@pytest.mark.parametrize("page_size", ["null", "0", "-3", "1.5", "٣", ""])
+@pytest.mark.parametrize("page_size", ["null", "0", "-3", "1.5", "٣", "", "9" * 5000])
 def test_a_page_size_that_is_not_a_whole_number_from_1_is_a_400(anon_api, page_size):
     response = anon_api.get(ITEMS, {"page_size": page_size})
     assert response.status_code == 400

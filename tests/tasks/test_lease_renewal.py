@@ -7,6 +7,7 @@ import time
 import pytest
 from django.utils import timezone
 
+from config.celery import VISIBILITY_TIMEOUT_S
 from recommender.models import ModelVersion, TaskLock
 from tasks import locks, retrain, tasks
 from tests.factories import InteractionFactory, ItemFactory, UserFactory
@@ -77,12 +78,12 @@ def _live(metrics: dict) -> None:
 def test_a_retrains_time_limit_is_estimated_from_the_last_fit_and_the_data_growth(settings, published):
     settings.AUTO_RETRAIN, settings.RETRAIN_AFTER_N = True, 1
     assert retrain.time_limit_seconds() == retrain.MIN_TIME_LIMIT_S  # nothing trained yet
-    _live({"fit_seconds": 3000.0, "n_interactions": 1})  # 4 interactions now: the data grew 4x
+    _live({"fit_seconds": 100.0, "n_interactions": 1})  # 4 interactions now: the data grew 4x
     items, users = ItemFactory.create_batch(2), UserFactory.create_batch(2)
     for user in users:
         for item in items:
             InteractionFactory(user=user, item=item)
-    expected = int(3.0 * 3000.0 * 4**1.5 + 600)
+    expected = int(3.0 * 100.0 * 4**1.5 + 600)  # 3,000 s
     assert retrain.time_limit_seconds() == expected
     assert tasks.maybe_retrain() == "queued"
     assert published.options == [{"time_limit": expected, "soft_time_limit": expected - 60}]
@@ -92,3 +93,10 @@ def test_a_retrains_time_limit_is_estimated_from_the_last_fit_and_the_data_growt
 def test_a_small_fit_keeps_the_minimum_time_limit():
     _live({"fit_seconds": 60.0, "n_interactions": 100_000})
     assert retrain.time_limit_seconds() == retrain.MIN_TIME_LIMIT_S
+
+
+@pytest.mark.django_db
+def test_the_time_limit_stays_under_the_brokers_visibility_timeout():
+    _live({"fit_seconds": 3000.0, "n_interactions": 1})  # an estimate of hours
+    InteractionFactory()
+    assert retrain.time_limit_seconds() == retrain.MAX_TIME_LIMIT_S == VISIBILITY_TIMEOUT_S - 300

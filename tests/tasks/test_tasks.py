@@ -160,3 +160,13 @@ def test_queues_and_retry_policy():
         assert (task.autoretry_for, task.acks_late, task.reject_on_worker_lost) == ((OperationalError,), True, True)
     assert (tasks.embed_items.time_limit, tasks.retrain_scorer.time_limit) == (600, None)  # None: the app's 30 min
     assert (app.conf.worker_prefetch_multiplier, app.conf.task_time_limit) == (1, 1800)
+
+
+def test_changing_a_rating_counts_as_new_data(settings):
+    settings.AUTO_RETRAIN, settings.RETRAIN_AFTER_N, settings.RETRAIN_AFTER_MINUTES = True, 1, 600
+    alice, item = UserFactory(), ItemFactory()
+    interaction_record(user=alice, item=item, kind="rating", value=3)
+    TaskLock.objects.create(name=LOCK, last_finished_at=timezone.now())
+    assert retrain.new_rows_since(retrain.last_training_at()) == 0
+    interaction_record(user=alice, item=item, kind="rating", value=5, timestamp=timezone.now() - HOUR)
+    assert retrain.new_rows_since(retrain.last_training_at()) == 1 and retrain.retrain_due() is True
