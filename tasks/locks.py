@@ -54,12 +54,13 @@ def last_finished_at(*, name: str) -> dt.datetime | None:
 
 @contextmanager
 def renewed(*, name: str, owner: str, lease: dt.timedelta):
-    """Hold `name` for `owner` while the block runs, renewing it every third of `lease`.
+    """Hold `name` for `owner` while the block runs, renewing it every third of `lease`; yields an Event
+    set once the lease was lost to another owner (the work should stop before it publishes anything).
 
     A short lease renewed by a live worker frees itself soon after that worker dies (`kill -9`, a
     lost machine), instead of blocking the work for as long as the longest run could take.
     """
-    stop = threading.Event()
+    stop, lost = threading.Event(), threading.Event()
 
     def renew():
         try:
@@ -67,15 +68,20 @@ def renewed(*, name: str, owner: str, lease: dt.timedelta):
                 try:
                     if not claim(name=name, owner=owner, lease=lease):
                         logger.warning("Lost the lease %s to another owner while running", name)
+                        lost.set()
+                        return
                 except DatabaseError as exc:  # the database briefly away: the next renewal tries again
                     logger.warning("Could not renew the lease %s: %s", name, exc)
+                    connections.close_all()
+        except Exception:  # noqa: BLE001 — logged; the lease then expires as if the worker had died
+            logger.exception("The renewal of the lease %s stopped", name)
         finally:
             connections.close_all()  # this thread's own connections
 
     thread = threading.Thread(target=renew, name=f"lease-{name}", daemon=True)
     thread.start()
     try:
-        yield
+        yield lost
     finally:
         stop.set()
-        thread.join()
+        thread.join(timeout=lease.total_seconds())  # a renewal stuck on a hung database is not waited for

@@ -71,10 +71,17 @@ def maybe_retrain():
     return "queued"
 
 
-def _noting(owner: str):
-    """A training progress callback that keeps the retrain lease's row up to date (the staff page)."""
+class LeaseLost(RuntimeError):
+    """Another retrain took the lease (this one's renewals failed for longer than the lease)."""
+
+
+def _noting(owner: str, lost):
+    """A training progress callback that keeps the retrain lease's row up to date (the staff page), and
+    stops the run at its next phase if the lease was lost, so two retrains never both publish."""
 
     def progress(phase: str, fraction: float) -> None:
+        if lost.is_set():
+            raise LeaseLost(f"the retrain lease went to another owner before {phase!r}")
         locks.note(name=retrain.LOCK_NAME, owner=owner, progress=f"{phase} ({fraction:.0%})")
 
     return progress
@@ -90,8 +97,8 @@ def retrain_scorer(owner=None):
         logger.info("Another retrain holds the lease; skipping")
         return "skipped"
     try:
-        with locks.renewed(name=retrain.LOCK_NAME, owner=owner, lease=retrain.RUNNING_LEASE):
-            train_and_publish(progress=_noting(owner))
+        with locks.renewed(name=retrain.LOCK_NAME, owner=owner, lease=retrain.RUNNING_LEASE) as lost:
+            train_and_publish(progress=_noting(owner, lost))
     finally:
         # Stamped even when training failed: the next try waits for new data or the timer, not a loop.
         locks.release(name=retrain.LOCK_NAME, owner=owner, finished=True)

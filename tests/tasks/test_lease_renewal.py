@@ -100,3 +100,32 @@ def test_the_time_limit_stays_under_the_brokers_visibility_timeout():
     _live({"fit_seconds": 3000.0, "n_interactions": 1})  # an estimate of hours
     InteractionFactory()
     assert retrain.time_limit_seconds() == retrain.MAX_TIME_LIMIT_S == VISIBILITY_TIMEOUT_S - 300
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_retrain_whose_lease_was_taken_stops_before_publishing(monkeypatch):
+    published = []
+    monkeypatch.setattr(retrain, "RUNNING_LEASE", LEASE)
+
+    def train(progress):
+        progress("reading the interactions", 0.0)
+        # The renewals failed for longer than the lease and another retrain took it over.
+        taken = timezone.now() + dt.timedelta(hours=1)
+        TaskLock.objects.filter(name=retrain.LOCK_NAME).update(owner="another", expires_at=taken)
+
+        def noticed():
+            try:
+                progress("fitting", 0.5)
+            except tasks.LeaseLost:
+                return True
+            return False
+
+        wait_until(noticed)  # the next renewal finds the lease taken
+        progress("saving and publishing", 0.95)
+        published.append("published")
+
+    monkeypatch.setattr("recommender.training.train_and_publish", train)
+    with pytest.raises(tasks.LeaseLost):
+        tasks.retrain_scorer.run("mine")
+    assert published == []
+    assert TaskLock.objects.get(name=retrain.LOCK_NAME).owner == "another"  # its lease was left alone
