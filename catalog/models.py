@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils import timezone
 
 
@@ -66,7 +67,8 @@ class Interaction(models.Model):
     value = models.FloatField(default=1.0)
     timestamp = models.DateTimeField(db_index=True)  # when it happened (a client may send an old one)
     # When this database got it: what "new since the last training" counts, whatever the event's time.
-    recorded_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
+    # The database default serves writers that do not set it (a process still on the old code mid-deploy).
+    recorded_at = models.DateTimeField(default=timezone.now, db_default=Now(), editable=False, db_index=True)
 
     class Meta:
         ordering = ["-timestamp", "-id"]
