@@ -20,7 +20,13 @@ RETRY_AFTER_S = 5
 # too many connections (1040), shutting down (1053), lock wait timeout (1205), deadlock (1213).
 TRANSIENT_CODES = {1040, 1053, 1205, 1213, 2002, 2003, 2006, 2013, 4031}
 # Other drivers' transient errors carry no code, only a message (SQLite, PostgreSQL).
-TRANSIENT_WORDS = ("database is locked", "could not connect", "connection refused", "server closed the connection")
+TRANSIENT_WORDS = (
+    "database is locked",
+    "could not connect",
+    "connection refused",
+    "server closed the connection",
+    "terminating connection",  # PostgreSQL (the vectors database) shutting down or restarting
+)
 
 
 def is_transient(exc: BaseException) -> bool:

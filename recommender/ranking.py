@@ -286,7 +286,7 @@ def rank_feed(
     order = np.lexsort((-content, -scores))  # best first; equal scores by content score
     if only_item_ids is None and _newcomer(signals) and settings.FEED_INTEREST_COVERAGE:
         order = rerank.cover_interests(
-            order, state.cats[candidates], signals.interests, window=settings.FEED_INTEREST_COVERAGE
+            order, state.cats[candidates], signals.interests, window=min(settings.FEED_INTEREST_COVERAGE, k)
         )
     best = order[:k]
     columns = candidates[best]

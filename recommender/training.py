@@ -75,7 +75,6 @@ def train(*, seed: int = 0, embed_first: bool = True, progress: RunProgress | No
         "n_interactions": len(data.user_idx),
         "n_positives": int(data.positive.sum()),
     }
-    report("saving and publishing", 1 - _AFTER_FIT)
     return scorer, metrics
 
 
@@ -150,6 +149,9 @@ def version_rollback() -> ModelVersion:
 def train_and_publish(*, seed: int = 0, embed_first: bool = True, progress: RunProgress | None = None) -> ModelVersion:
     """Embed what is missing, train on current data, save and publish the new version."""
     scorer, metrics = train(seed=seed, embed_first=embed_first, progress=progress)
+    logger.info("training: saving and publishing (%.0f%%)", 100 * (1 - _AFTER_FIT))
+    if progress is not None:
+        progress("saving and publishing", 1 - _AFTER_FIT)
     version = version_create(scorer=scorer, metrics=metrics)
     logger.info("trained model version %s in %.1f s", version.pk, metrics["fit_seconds"])
     return version_publish(version=version)

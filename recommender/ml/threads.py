@@ -9,7 +9,8 @@ from threadpoolctl import threadpool_limits
 
 
 def available_cores() -> int:
-    """Cores this process may use: its CPU affinity, capped by a cgroup (container) CPU quota."""
+    """Cores this process may use: its CPU affinity, capped by a container's CPU quota (cgroup v2's
+    cpu.max; a cgroup v1 quota is not read)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     try:
         quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()

@@ -55,6 +55,7 @@ def test_a_lost_connection_is_a_503_but_a_query_bug_stays_a_500(client, monkeypa
         (OperationalError(1205, "Lock wait timeout exceeded"), True),
         (OperationalError(1054, "Unknown column"), False),
         (OperationalError("database is locked"), True),
+        (OperationalError("terminating connection due to administrator command"), True),
         (OperationalError("no such table: catalog_item"), False),
         (ValueError("database is locked"), False),
     ],

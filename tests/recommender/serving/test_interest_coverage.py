@@ -46,11 +46,6 @@ def test_a_user_past_the_newcomer_stage_is_ranked_by_scores_alone(space_fan_into
     assert "Horror" not in [name for name, _ in _top(space_fan_into_horror)]
 
 
-def test_a_category_page_is_not_rearranged(space_fan_into_horror):
-    recs = selectors.recommendations_for_user(user=space_fan_into_horror, k=10, category="space")
-    assert {r.item.categories.get().name for r in recs} == {"Space"}
-
-
 def test_an_about_text_reads_as_the_categories_it_describes(world):
     writer = User.objects.create(username="writer")
     profile_update(user=writer, about="Dusty frontier towns and lonely gunslingers", onboarded=True)
