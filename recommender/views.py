@@ -11,13 +11,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
-from tasks import enqueue
 from tasks import retrain as retrain_schedule
 
 from . import plots, staff_selectors
 from .models import EvaluationReport
 
-RETRAIN_TASK = "tasks.retrain_scorer"
 PLOTS = {"recall": plots.recall_curves_svg, "ndcg": plots.ndcg_bars_svg}
 
 
@@ -63,7 +61,7 @@ def dashboard(request):
 def retrain(request):
     """Queue the retrain task now (it takes the retrain lease itself, so a running one is not doubled)."""
     # This view holds no transaction open, so the worker cannot miss uncommitted rows.
-    if not enqueue.publish(RETRAIN_TASK, **retrain_schedule.limits()):
+    if not retrain_schedule.publish_retrain():
         messages.error(request, "Could not reach the task queue; nothing was queued. Try again shortly.")
     elif settings.CELERY_TASK_ALWAYS_EAGER:
         messages.success(request, "Retraining ran in-process (no broker configured); see the model versions below.")

@@ -10,9 +10,10 @@ from catalog.models import Interaction, Item
 from config.celery import VISIBILITY_TIMEOUT_S
 from recommender.models import ModelVersion
 
-from . import locks
+from . import enqueue, locks
 
 LOCK_NAME = "retrain-scorer"
+RETRAIN_TASK = "tasks.retrain_scorer"
 # A queued retrain holds the lease this long, so no second retrain is queued while it waits for the
 # worker; a message lost with its broker frees it after this.
 LEASE = dt.timedelta(minutes=35)
@@ -72,7 +73,7 @@ def time_limit_seconds() -> int:
     return int(min(MAX_TIME_LIMIT_S, max(MIN_TIME_LIMIT_S, estimate)))
 
 
-def limits() -> dict:
-    """Celery options for publishing a retrain: its hard and soft time limits from the estimate."""
+def publish_retrain(*args) -> bool:
+    """Queue the retrain task with its estimated hard and soft time limits (False: broker down)."""
     hard = time_limit_seconds()
-    return {"time_limit": hard, "soft_time_limit": hard - 60}
+    return enqueue.publish(RETRAIN_TASK, *args, time_limit=hard, soft_time_limit=hard - 60)

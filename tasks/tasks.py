@@ -65,7 +65,7 @@ def maybe_retrain():
     owner = f"retrain-{uuid.uuid4().hex}"
     if not locks.claim(name=retrain.LOCK_NAME, owner=owner, lease=retrain.LEASE):
         return "already queued or running"
-    if not enqueue.publish("tasks.retrain_scorer", owner, **retrain.limits()):
+    if not retrain.publish_retrain(owner):
         locks.release(name=retrain.LOCK_NAME, owner=owner, finished=False)
         return "broker unavailable"
     return "queued"
