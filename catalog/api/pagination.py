@@ -11,10 +11,13 @@ class StandardPagination(PageNumberPagination):
 
     def get_page_size(self, request):
         raw = request.query_params.getlist(self.page_size_query_param)
-        whole = [value.isascii() and value.isdigit() and len(value) <= 9 and int(value) >= 1 for value in raw]
+        # Digits only; a number too long to bother converting (thousands of digits) is simply large.
+        whole = [value.isascii() and value.isdigit() and (len(value) > 9 or int(value) >= 1) for value in raw]
         if not all(whole):
             message = f"A whole number from 1 (larger than {self.max_page_size} is capped)."
             raise ValidationError({self.page_size_query_param: [message]})
+        if raw and len(raw[-1]) > 9:
+            return self.max_page_size
         return super().get_page_size(request)
 
     def get_schema_operation_parameters(self, view):

@@ -165,8 +165,15 @@ def test_categories_are_public_and_read_only(anon_api, staff_api, films):
     assert staff_api.post("/api/categories/", {"name": "X", "slug": "x"}, format="json").status_code == 405
 
 
-@pytest.mark.parametrize("page_size", ["null", "0", "-3", "1.5", "٣", "", "9" * 5000])
+@pytest.mark.parametrize("page_size", ["null", "0", "-3", "1.5", "٣", ""])
 def test_a_page_size_that_is_not_a_whole_number_from_1_is_a_400(anon_api, page_size):
     response = anon_api.get(ITEMS, {"page_size": page_size})
     assert response.status_code == 400
     assert response.json() == {"page_size": ["A whole number from 1 (larger than 100 is capped)."]}
+
+
+def test_a_page_size_of_thousands_of_digits_is_capped_like_any_large_one(anon_api):
+    ItemFactory.create_batch(25)
+    response = anon_api.get(ITEMS, {"page_size": "9" * 5000})
+    assert response.status_code == 200 and len(response.json()["results"]) == 25  # the default page is 20
+    assert response.json()["next"] is None
