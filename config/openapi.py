@@ -64,3 +64,8 @@ class AutoSchema(SpectacularAutoSchema):
         refused = any(not permission.has_permission(caller, self.view) for permission in self.view.get_permissions())
         unsafe = self.method not in SAFE_METHODS  # a session-authenticated unsafe request needs its CSRF token
         return refused or (unsafe and any(isinstance(a, SessionAuthentication) for a in authenticators))
+
+
+def only_v1(endpoints, **kwargs):
+    """drf-spectacular hook: the schema documents the /api/v1/ paths (the /api/ aliases are the same)."""
+    return [endpoint for endpoint in endpoints if endpoint[0].startswith("/api/v1/")]

@@ -237,6 +237,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Documents /api/v1/ only: the unversioned /api/ paths answer the same, for older clients.
+    "PREPROCESSING_HOOKS": ["config.openapi.only_v1"],
 }
 
 # Throttle counters and the retrain lock need a cache shared by all processes when Redis is set.

@@ -9,7 +9,10 @@ urlpatterns = [
     path("health/live", health.live, name="health-live"),
     path("health/ready", health.ready, name="health-ready"),
     path("admin/", admin.site.urls),
+    # The unversioned paths are the same endpoints, kept for clients written before /api/v1/ (listed
+    # first: for a name in both, reverse() gives the later pattern, /api/v1/).
     path("api/", include("config.api_urls")),
+    path("api/v1/", include("config.api_urls")),
     path("staff/", include("recommender.urls")),
     path("", include("accounts.urls")),
     path("", include("catalog.urls")),

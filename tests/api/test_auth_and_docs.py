@@ -8,6 +8,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
+from catalog.models import Item
 from recommender.models import EvaluationReport
 from tests.factories import ItemFactory
 
@@ -94,18 +95,18 @@ def test_schema_lists_every_endpoint(anon_api):
     assert response.status_code == 200
     paths = set(response.json()["paths"])
     assert paths == {
-        "/api/auth/signup/",
-        "/api/auth/token/",
-        "/api/categories/",
-        "/api/categories/{slug}/",
-        "/api/evaluations/",
-        "/api/evaluations/{id}/",
-        "/api/interactions/",
-        "/api/items/",
-        "/api/items/{id}/",
-        "/api/items/{id}/similar/",
-        "/api/me/",
-        "/api/recommendations/",
+        "/api/v1/auth/signup/",
+        "/api/v1/auth/token/",
+        "/api/v1/categories/",
+        "/api/v1/categories/{slug}/",
+        "/api/v1/evaluations/",
+        "/api/v1/evaluations/{id}/",
+        "/api/v1/interactions/",
+        "/api/v1/items/",
+        "/api/v1/items/{id}/",
+        "/api/v1/items/{id}/similar/",
+        "/api/v1/me/",
+        "/api/v1/recommendations/",
     }
     # What GET /api/me/ returns for an account without an email ("") must match its schema.
     email = response.json()["components"]["schemas"]["Profile"]["properties"]["email"]
@@ -114,6 +115,15 @@ def test_schema_lists_every_endpoint(anon_api):
         "readOnly": True,
         "description": "The account's email address; empty when it has none.",
     }
+
+
+def test_the_unversioned_paths_answer_as_the_v1_ones(alice_api):
+    ItemFactory(title="Toy Story")
+    assert alice_api.get("/api/v1/items/").json() == alice_api.get("/api/items/").json()
+    assert alice_api.get("/api/v1/me/").json() == alice_api.get("/api/me/").json()
+    created = alice_api.post("/api/v1/interactions/", {"item": Item.objects.get().pk, "kind": "like"}, format="json")
+    assert created.status_code == 201
+    assert [row["id"] for row in alice_api.get("/api/interactions/").json()["results"]] == [created.json()["id"]]
 
 
 def test_swagger_ui_uses_local_assets_only(anon_api):

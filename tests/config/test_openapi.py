@@ -16,19 +16,19 @@ def _codes(schema, method, path):
 
 
 def test_every_operation_documents_the_errors_it_can_answer_with(schema):
-    assert _codes(schema, "get", "/api/items/{id}/") == ["200", "401", "404", "429"]  # reads are public
-    assert _codes(schema, "get", "/api/items/") == ["200", "400", "401", "404", "429"]  # 404: no such page
-    assert _codes(schema, "post", "/api/interactions/") == ["201", "400", "401", "403", "413", "429"]
-    assert _codes(schema, "get", "/api/recommendations/") == ["200", "400", "401", "403", "429"]
-    assert _codes(schema, "get", "/api/evaluations/{id}/") == ["200", "401", "403", "404", "429"]  # staff only
-    assert _codes(schema, "delete", "/api/auth/token/") == ["204", "401", "403"]  # not throttled
-    assert _codes(schema, "post", "/api/auth/token/") == ["200", "400", "401", "403", "413", "429"]
+    assert _codes(schema, "get", "/api/v1/items/{id}/") == ["200", "401", "404", "429"]  # reads are public
+    assert _codes(schema, "get", "/api/v1/items/") == ["200", "400", "401", "404", "429"]  # 404: no such page
+    assert _codes(schema, "post", "/api/v1/interactions/") == ["201", "400", "401", "403", "413", "429"]
+    assert _codes(schema, "get", "/api/v1/recommendations/") == ["200", "400", "401", "403", "429"]
+    assert _codes(schema, "get", "/api/v1/evaluations/{id}/") == ["200", "401", "403", "404", "429"]  # staff only
+    assert _codes(schema, "delete", "/api/v1/auth/token/") == ["204", "401", "403"]  # not throttled
+    assert _codes(schema, "post", "/api/v1/auth/token/") == ["200", "400", "401", "403", "413", "429"]
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
             codes = set(operation["responses"])
             assert "{" not in path or "404" in codes, (method, path)
             assert ("413" in codes) == (method in ("post", "put", "patch")), (method, path)
-            assert ("401" in codes) == (path != "/api/auth/signup/"), (method, path)  # sign-up reads no credentials
+            assert ("401" in codes) == (path != "/api/v1/auth/signup/"), (method, path)  # sign-up reads no credentials
 
 
 def test_documented_error_bodies_match_real_ones(schema, alice_api, bob_api, monkeypatch):
@@ -39,7 +39,7 @@ def test_documented_error_bodies_match_real_ones(schema, alice_api, bob_api, mon
         assert not_found.status_code == 404 and set(not_found.json()) == {"detail"}, path
     invalid_json = alice_api.patch("/api/me/", data=b"\x00", content_type="application/json")
     assert invalid_json.status_code == 400 and set(invalid_json.json()) == {"detail"}  # the Error branch
-    invalid = schema["paths"]["/api/recommendations/"]["get"]["responses"]["400"]["content"]["application/json"]
+    invalid = schema["paths"]["/api/v1/recommendations/"]["get"]["responses"]["400"]["content"]["application/json"]
     fields, error = invalid["schema"]["anyOf"]
     assert fields["additionalProperties"] == {"type": "array", "items": {"type": "string"}}
     assert error == {"$ref": "#/components/schemas/Error"}
