@@ -47,9 +47,17 @@ class SignupIPThrottle(SimpleRateThrottle):
 LOGIN_THROTTLES = [LoginIPThrottle, LoginUsernameThrottle]
 
 
-def login_retry_after(request) -> int | None:
-    """Count this sign-in attempt; the whole seconds it must wait when over a limit, else None."""
-    waits = [
-        throttle.wait() for throttle in (cls() for cls in LOGIN_THROTTLES) if not throttle.allow_request(request, None)
-    ]
+def retry_after(request, throttles) -> int | None:
+    """Count this attempt against each throttle; the whole seconds it must wait when over a limit, else None."""
+    waits = [throttle.wait() for throttle in (cls() for cls in throttles) if not throttle.allow_request(request, None)]
     return max(1, math.ceil(max(w or 0 for w in waits))) if waits else None
+
+
+def login_retry_after(request) -> int | None:
+    """Count this sign-in attempt (per address and per username); seconds to wait when over a limit."""
+    return retry_after(request, LOGIN_THROTTLES)
+
+
+def signup_retry_after(request) -> int | None:
+    """Count this sign-up attempt (per address, as the API's); seconds to wait when over the limit."""
+    return retry_after(request, [SignupIPThrottle])

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from .forms import OnboardingForm, SignupForm
 from .services import profile_ensure, profile_update, user_signup
-from .throttles import login_retry_after
+from .throttles import login_retry_after, signup_retry_after
 
 
 class LoginView(auth_views.LoginView):
@@ -33,6 +33,12 @@ def signup(request):
     if request.user.is_authenticated:
         return redirect("feed")
     form = SignupForm(request.POST or None)
+    # Only accounts that would be created count (a typo in the form costs nothing), as many per
+    # address as the API's sign-up allows.
+    if request.method == "POST" and form.is_valid() and (wait := signup_retry_after(request)) is not None:
+        response = render(request, "registration/signup.html", {"form": form, "retry_after": wait}, status=429)
+        response["Retry-After"] = str(wait)
+        return response
     if request.method == "POST" and form.is_valid():
         try:
             user = user_signup(

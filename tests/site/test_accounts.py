@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import Profile, User
+from accounts.throttles import SignupIPThrottle
 
 pytestmark = pytest.mark.django_db
 
@@ -163,3 +164,20 @@ def test_login_guessing_is_throttled_and_says_when_to_try_again(client, alice):
     seconds = int(response["Retry-After"])
     assert f"Too many sign-in attempts. Try again in {seconds} second" in response.content.decode()
     assert "_auth_user_id" not in client.session  # the right password did not get in while throttled
+
+
+def test_sign_ups_from_one_address_are_limited_and_say_when_to_try_again(client, monkeypatch):
+    monkeypatch.setattr(SignupIPThrottle, "THROTTLE_RATES", {"signup": "2/hour"})
+
+    def form(name, confirmation="plum-orbit-42!"):
+        email = f"{name}@example.com"
+        return {"username": name, "email": email, "password1": "plum-orbit-42!", "password2": confirmation}
+
+    assert client.post("/signup/", form("typo", confirmation="x")).status_code == 200  # refused: not counted
+    for n in range(2):
+        assert client.post("/signup/", form(f"new{n}")).status_code == 302
+        client.logout()
+    response = client.post("/signup/", form("new2"))
+    assert response.status_code == 429 and int(response["Retry-After"]) > 0
+    assert "Too many new accounts from your network." in response.content.decode()
+    assert sorted(User.objects.values_list("username", flat=True)) == ["new0", "new1"]
