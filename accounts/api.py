@@ -1,7 +1,7 @@
 """The signed-in user's own profile (GET / PUT / PATCH /api/me/), API tokens (/api/auth/token/) and
 sign-up for apps (POST /api/auth/signup/)."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.generics import GenericAPIView
@@ -81,7 +81,23 @@ class SignupView(GenericAPIView):
     throttle_classes = [SignupIPThrottle]
     parser_classes = api_settings.DEFAULT_PARSER_CLASSES
 
-    @extend_schema(summary="Sign up: a new account and its token", responses={201: TokenSerializer})
+    @extend_schema(
+        summary="Sign up: a new account and its token",
+        responses={201: TokenSerializer},
+        examples=[
+            OpenApiExample(
+                "A new account",
+                value={"username": "mia", "email": "mia@example.com", "password": "plum-orbit-lantern-42"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Created",
+                value={"username": "mia", "token": "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"},
+                response_only=True,
+                status_codes=["201"],
+            ),
+        ],
+    )
     def post(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)

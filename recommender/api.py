@@ -1,6 +1,6 @@
 """Recommendation endpoints: one's own feed (staff: anyone's) and evaluation reports (staff)."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAdminUser, IsAuthenticated
@@ -25,6 +25,42 @@ class RecommendationViewSet(viewsets.ViewSet):
             200: RecommendationListSerializer,
             403: OpenApiResponse(ErrorSerializer, "?user= names someone else and the caller is not staff."),
         },
+        examples=[
+            OpenApiExample(
+                "A newcomer's feed (k=2)",
+                value={
+                    "count": 2,
+                    "next": None,
+                    "previous": None,
+                    "results": [
+                        {
+                            "item": {
+                                "id": 1,
+                                "external_id": "1",
+                                "title": "Toy Story",
+                                "year": 1995,
+                                "categories": [{"id": 3, "name": "Animation", "slug": "animation"}],
+                            },
+                            "score": 3.12,
+                            "reason": "Matches your interest in Animation",
+                        },
+                        {
+                            "item": {
+                                "id": 50,
+                                "external_id": "50",
+                                "title": "Star Wars",
+                                "year": 1977,
+                                "categories": [{"id": 15, "name": "Sci-Fi", "slug": "sci-fi"}],
+                            },
+                            "score": 2.87,
+                            "reason": "Popular with people like you",
+                        },
+                    ],
+                },
+                response_only=True,
+                status_codes=["200"],
+            )
+        ],
     )
     def list(self, request):
         # Refused before the id is looked up, so a non-staff caller cannot tell existing ids from missing ones.

@@ -1,7 +1,7 @@
 """Catalog endpoints: items (public read, staff write), categories (public), one's own interactions."""
 
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -102,6 +102,20 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
         summary="Record an interaction (a new rating of an item replaces my previous rating of it)",
         request=InteractionCreateSerializer,
         responses={201: InteractionSerializer},
+        examples=[
+            OpenApiExample("A like, now", value={"item": 1, "kind": "like"}, request_only=True),
+            OpenApiExample(
+                "A rating with its own time (sent again with the same time, it is stored once)",
+                value={"item": 1, "kind": "rating", "value": 4.5, "timestamp": "2026-11-30T12:00:00Z"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Recorded",
+                value={"id": 100001, "item": 1, "kind": "rating", "value": 4.5, "timestamp": "2026-11-30T12:00:00Z"},
+                response_only=True,
+                status_codes=["201"],
+            ),
+        ],
     ),
 )
 class InteractionViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):

@@ -1,7 +1,11 @@
-"""The schema documents the errors each operation can answer with, in the shape they really have."""
+"""The schema documents the errors each operation can answer with, in the shape they really have, and its
+examples are requests the API takes and answers it gives."""
 
 import pytest
+from rest_framework.test import APIClient
 from rest_framework.throttling import UserRateThrottle
+
+from tests.factories import CategoryFactory, ItemFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -55,3 +59,38 @@ def test_documented_error_bodies_match_real_ones(schema, alice_api, bob_api, mon
 def test_the_site_keeps_its_html_error_page(client):
     response = client.get("/no-such-page/")
     assert response.status_code == 404 and response["Content-Type"].startswith("text/html")
+
+
+def _examples(schema, method, path, part):
+    operation = schema["paths"][path][method]
+    if part == "request":
+        return operation["requestBody"]["content"]["application/json"]["examples"]
+    return operation["responses"][part]["content"]["application/json"]["examples"]
+
+
+def _shape(value):
+    if isinstance(value, dict):
+        return {key: _shape(child) for key, child in value.items()}
+    if isinstance(value, list):
+        return [_shape(value[0])] if value else []
+    return type(value).__name__
+
+
+def test_the_examples_are_requests_the_api_takes_and_answers_it_gives(schema, alice_api):
+    animation = CategoryFactory(name="Animation", slug="animation")
+    ItemFactory(pk=1, categories=[animation])
+    ItemFactory(pk=2, categories=[animation])  # still unseen for the feed once item 1 is rated
+    answers = []
+    for example in _examples(schema, "post", "/api/v1/interactions/", "request").values():
+        response = alice_api.post("/api/v1/interactions/", example["value"], format="json")
+        assert response.status_code == 201, (example, response.json())
+        answers.append(response.json())
+    (recorded,) = _examples(schema, "post", "/api/v1/interactions/", "201").values()
+    assert _shape(answers[-1]) == _shape(recorded["value"])
+    (signup,) = _examples(schema, "post", "/api/v1/auth/signup/", "request").values()
+    created = APIClient().post("/api/v1/auth/signup/", signup["value"], format="json")
+    (answer,) = _examples(schema, "post", "/api/v1/auth/signup/", "201").values()
+    assert created.status_code == 201 and _shape(created.json()) == _shape(answer["value"])
+    (feed,) = _examples(schema, "get", "/api/v1/recommendations/", "200").values()
+    real = alice_api.get("/api/v1/recommendations/", {"k": 1}).json()
+    assert real["results"] and _shape(real) == _shape(feed["value"])
