@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from catalog.models import Category
 
+from .forms import SignupForm
 from .models import Profile
 
 
@@ -46,8 +47,6 @@ class SignupSerializer(serializers.Serializer):
     password = serializers.CharField(max_length=4096, write_only=True, style={"input_type": "password"})
 
     def validate(self, attrs):
-        from .forms import SignupForm
-
         form = SignupForm(
             data={
                 "username": attrs["username"],

@@ -33,13 +33,13 @@ def signup(request):
     if request.user.is_authenticated:
         return redirect("feed")
     form = SignupForm(request.POST or None)
-    # Only accounts that would be created count (a typo in the form costs nothing), as many per
-    # address as the API's sign-up allows.
-    if request.method == "POST" and form.is_valid() and (wait := signup_retry_after(request)) is not None:
-        response = render(request, "registration/signup.html", {"form": form, "retry_after": wait}, status=429)
-        response["Retry-After"] = str(wait)
-        return response
     if request.method == "POST" and form.is_valid():
+        # Only accounts that would be created count (a typo in the form costs nothing), as many per
+        # address as the API's sign-up allows.
+        if (wait := signup_retry_after(request)) is not None:
+            response = render(request, "registration/signup.html", {"form": form, "retry_after": wait}, status=429)
+            response["Retry-After"] = str(wait)
+            return response
         try:
             user = user_signup(
                 username=form.cleaned_data["username"],

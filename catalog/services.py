@@ -57,12 +57,8 @@ def _check_lengths_and_year(item: Item) -> None:
         raise ValidationError({"description": [f"Ensure this field has no more than {limit} characters."]})
     if item.year is not None and not (YEAR_MIN <= item.year <= YEAR_MAX):
         raise ValidationError({"year": [f"Ensure this value is between {YEAR_MIN} and {YEAR_MAX}."]})
-    _check_attributes(item.attributes)
-
-
-def _check_attributes(value) -> None:
     # Refused here rather than by the database's JSON check: a 400 naming the field, not a 500.
-    if (problem := attributes_problem(value)) is not None:
+    if (problem := attributes_problem(item.attributes)) is not None:
         raise ValidationError({"attributes": [problem]})
 
 

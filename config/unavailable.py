@@ -12,6 +12,8 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template import loader
 
+from config.views import is_api
+
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_S = 5
@@ -54,7 +56,7 @@ class DatabaseUnavailableMiddleware:
         if not is_transient(exception):
             return None
         logger.warning("Database unavailable, answered 503: %s", exception)
-        if request.path.startswith("/api/"):
+        if is_api(request):
             body = {"detail": "The service is briefly unavailable. Try again in a few seconds."}
             response = JsonResponse(body, status=503)
         else:

@@ -142,10 +142,10 @@ def model_scores(*, state: ServingState, scored: ScorePass, columns: np.ndarray)
 
 
 def feed_scores(
-    *, state: ServingState, signals: UserSignals, columns: np.ndarray, scored: ScorePass
+    *, state: ServingState, signals: UserSignals, columns: np.ndarray, scored: ScorePass, written: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Model scores plus the fading lift of stated interests and "about" text, for these columns, and
-    their content scores (the tie-break).
+    """Model scores plus the fading lift of stated interests and "about" text (`written`: the categories
+    it describes, see `written_categories`), for these columns, and their content scores (the tie-break).
 
     Both are standardised against the model's own items among `columns` (all of them are always
     scored), so an item's score does not depend on which new items were scored with it.
@@ -161,13 +161,12 @@ def feed_scores(
     profile_vector = signals.context.features.text[0]
     if signals.about and np.abs(profile_vector).sum() > 0:
         scores = scores + ABOUT_LIFT * fade * _zscore(state.text[columns] @ profile_vector, reference)
-    named = _written_categories(state=state, signals=signals)
-    if named is not None:
-        scores = scores + rerank.ABOUT_CATEGORY_LIFT * fade * (state.cats[columns] @ named > 0)
+    if written is not None:
+        scores = scores + rerank.ABOUT_CATEGORY_LIFT * fade * (state.cats[columns] @ written > 0)
     return scores, content
 
 
-def _written_categories(*, state: ServingState, signals: UserSignals) -> np.ndarray | None:
+def written_categories(*, state: ServingState, signals: UserSignals) -> np.ndarray | None:
     """The categories the user's "about" text describes, when they ticked none (None: nothing to read)."""
     vector = signals.context.features.text[0]
     if not rerank.ABOUT_CATEGORY_LIFT or not signals.about or signals.interests.any() or not np.abs(vector).sum():
@@ -175,7 +174,9 @@ def _written_categories(*, state: ServingState, signals: UserSignals) -> np.ndar
     return rerank.about_categories(state=state, vector=vector)
 
 
-def _reasons(*, state: ServingState, signals: UserSignals, columns: np.ndarray) -> list[str]:
+def _reasons(
+    *, state: ServingState, signals: UserSignals, columns: np.ndarray, written: np.ndarray | None
+) -> list[str]:
     """One explanation per returned column (only the k shown are explained; one title query at most)."""
     liked = np.asarray(signals.liked_columns, dtype=np.int64)
     because = np.full(len(columns), -1)
@@ -185,11 +186,10 @@ def _reasons(*, state: ServingState, signals: UserSignals, columns: np.ndarray) 
     because_pks = state.item_pks[because[because >= 0]].tolist()
     titles = dict(Item.objects.filter(id__in=because_pks).values_list("id", "title")) if because_pks else {}
     shared = state.cats[columns] * signals.interests
-    named = _written_categories(state=state, signals=signals)
-    written = state.cats[columns] * named if named is not None else np.zeros_like(shared)
+    described_by_text = state.cats[columns] * written if written is not None else np.zeros_like(shared)
     reasons = []
     for row, col in enumerate(because.tolist()):
-        interest, described = np.flatnonzero(shared[row]), np.flatnonzero(written[row])
+        interest, described = np.flatnonzero(shared[row]), np.flatnonzero(described_by_text[row])
         if col >= 0:
             reasons.append(f"Because you liked {titles.get(int(state.item_pks[col]), 'it')}")
         elif len(interest):
@@ -282,7 +282,8 @@ def rank_feed(
         candidates, scored = candidate_columns(state=state, signals=signals, allowed=allowed)
     if not len(candidates):
         return []
-    scores, content = feed_scores(state=state, signals=signals, columns=candidates, scored=scored)
+    written = written_categories(state=state, signals=signals)
+    scores, content = feed_scores(state=state, signals=signals, columns=candidates, scored=scored, written=written)
     order = np.lexsort((-content, -scores))  # best first; equal scores by content score
     if only_item_ids is None and _newcomer(signals) and settings.FEED_INTEREST_COVERAGE:
         order = rerank.cover_interests(
@@ -290,7 +291,7 @@ def rank_feed(
         )
     best = order[:k]
     columns = candidates[best]
-    reasons = _reasons(state=state, signals=signals, columns=columns)
+    reasons = _reasons(state=state, signals=signals, columns=columns, written=written)
     return [Ranked(int(state.item_pks[c]), float(scores[b]), r) for c, b, r in zip(columns, best, reasons, strict=True)]
 
 

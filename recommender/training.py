@@ -52,7 +52,10 @@ def train(*, seed: int = 0, embed_first: bool = True, progress: RunProgress | No
 
     Every phase is logged with the time so far, and passed to `progress` (a bar, the lease row).
     """
-    report = _reporter(progress)
+    return _train(seed=seed, embed_first=embed_first, report=_reporter(progress))
+
+
+def _train(*, seed: int, embed_first: bool, report: RunProgress) -> tuple[HybridScorer, dict]:
     if embed_first:
         report("embedding missing vectors", 0.0)
         embed_missing()
@@ -148,10 +151,9 @@ def version_rollback() -> ModelVersion:
 
 def train_and_publish(*, seed: int = 0, embed_first: bool = True, progress: RunProgress | None = None) -> ModelVersion:
     """Embed what is missing, train on current data, save and publish the new version."""
-    scorer, metrics = train(seed=seed, embed_first=embed_first, progress=progress)
-    logger.info("training: saving and publishing (%.0f%%)", 100 * (1 - _AFTER_FIT))
-    if progress is not None:
-        progress("saving and publishing", 1 - _AFTER_FIT)
+    report = _reporter(progress)
+    scorer, metrics = _train(seed=seed, embed_first=embed_first, report=report)
+    report("saving and publishing", 1 - _AFTER_FIT)
     version = version_create(scorer=scorer, metrics=metrics)
     logger.info("trained model version %s in %.1f s", version.pk, metrics["fit_seconds"])
     return version_publish(version=version)

@@ -103,7 +103,7 @@ class Encoder:
         logger.info("Loaded %s (%d dims, max %d tokens) on %s", self.model_name, self.dim, self.max_length, self.device)
 
     def __repr__(self):
-        return f"Encoder({self.model_name!r}, dim={self.dim}, device={self.device!r})"
+        return f"Encoder({self.model_name!r}, dim={self.dim}, device={self.device!r}, backend={self.backend!r})"
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
         """Embed `texts` into an (n, dim) float32 array of unit vectors, in the order given."""
