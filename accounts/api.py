@@ -5,9 +5,10 @@ from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.generics import GenericAPIView
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
+
+from integrations.auth import IsPerson
 
 from .selectors import profile_for_user
 from .serializers import ProfileSerializer, SignupSerializer
@@ -22,7 +23,7 @@ class TokenSerializer(serializers.Serializer):
 
 
 class MeView(GenericAPIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsPerson]
     serializer_class = ProfileSerializer
 
     def get_object(self):
@@ -56,7 +57,7 @@ class TokenView(ObtainAuthToken):
     parser_classes = api_settings.DEFAULT_PARSER_CLASSES
 
     def get_permissions(self):
-        return [IsAuthenticated()] if self.request.method == "DELETE" else []
+        return [IsPerson()] if self.request.method == "DELETE" else []
 
     def get_throttles(self):
         return [throttle() for throttle in LOGIN_THROTTLES] if self.request.method == "POST" else []

@@ -6,6 +6,7 @@ from rest_framework.permissions import AllowAny
 
 from accounts.api import MeView, SignupView, TokenView
 from catalog.api.views import CategoryViewSet, InteractionViewSet, ItemViewSet
+from integrations import api as integrations
 from recommender.api import EvaluationReportViewSet, RecommendationViewSet
 
 
@@ -26,8 +27,38 @@ router.register("interactions", InteractionViewSet, basename="interaction")
 router.register("recommendations", RecommendationViewSet, basename="recommendation")
 router.register("evaluations", EvaluationReportViewSet, basename="evaluation")
 
-urlpatterns = [
-    path("me/", MeView.as_view(), name="me"),
-    path("auth/token/", TokenView.as_view(), name="api-token"),
-    path("auth/signup/", SignupView.as_view(), name="api-signup"),
-] + router.urls
+# Service clients (API keys with scopes), by external id. Listed before the router: `items/<pk>/` would
+# otherwise take `items/by-external-id/`.
+integration_urls = [
+    path("items:batch", integrations.ItemsBatchView.as_view(), name="items-batch"),
+    path("users:batch", integrations.UsersBatchView.as_view(), name="users-batch"),
+    path("interactions:batch", integrations.InteractionsBatchView.as_view(), name="interactions-batch"),
+    path("items:export", integrations.ItemsExportView.as_view(), name="items-export"),
+    path("users:export", integrations.UsersExportView.as_view(), name="users-export"),
+    path("interactions:export", integrations.InteractionsExportView.as_view(), name="interactions-export"),
+    # External ids may hold a slash (sent as %2F): the longer paths are matched first.
+    path(
+        "items/by-external-id/<path:external_id>/similar/",
+        integrations.SimilarItemsView.as_view(),
+        name="external-item-similar",
+    ),
+    path("items/by-external-id/<path:external_id>/", integrations.ItemDetailView.as_view(), name="external-item"),
+    path(
+        "users/<path:external_id>/recommendations/",
+        integrations.UserRecommendationsView.as_view(),
+        name="external-user-recommendations",
+    ),
+    path("users/<path:external_id>/", integrations.UserDetailView.as_view(), name="external-user"),
+    path("popular/", integrations.PopularView.as_view(), name="popular"),
+    path("trending/", integrations.TrendingView.as_view(), name="trending"),
+]
+
+urlpatterns = (
+    integration_urls
+    + [
+        path("me/", MeView.as_view(), name="me"),
+        path("auth/token/", TokenView.as_view(), name="api-token"),
+        path("auth/signup/", SignupView.as_view(), name="api-signup"),
+    ]
+    + router.urls
+)

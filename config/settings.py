@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "rest_framework_api_key",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
     "recommender",
     "recommender.vectors",
     "tasks",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -196,8 +198,11 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
+        # Service clients: `Authorization: Api-Key <key>` (integrations/auth.py).
+        "integrations.auth.ServiceKeyAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # A signed-in person; the service endpoints ask for a client's scope instead.
+    "DEFAULT_PERMISSION_CLASSES": ["integrations.auth.IsPerson"],
     "DEFAULT_PARSER_CLASSES": [
         "catalog.api.parsers.BoundedJSONParser",
         "rest_framework.parsers.FormParser",
@@ -228,6 +233,10 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "catalog.api.exceptions.exception_handler",
 }
 API_MAX_PAGE_SIZE = 100
+# A service client's batch requests (items:batch, ...): at most 10,000 rows, and this many bytes.
+API_BATCH_MAX_BYTES = env.int("API_BATCH_MAX_BYTES", default=64 * 1024 * 1024)
+# Rows per page of the exports (items:export, ...), at most.
+API_EXPORT_MAX_PAGE_SIZE = 10_000
 SPECTACULAR_SETTINGS = {
     "TITLE": "Cold-start recommender API",
     "DESCRIPTION": "Catalog, interactions, profiles and personalised recommendations.",

@@ -3,10 +3,11 @@
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.permissions import IsAdminUser, IsAuthenticated
+from rest_framework.permissions import IsAdminUser
 
 from catalog.api.lists import RecommendationListSerializer, ranked_response
 from config.openapi import ErrorSerializer
+from integrations.auth import IsPerson
 
 from .models import EvaluationReport
 from .selectors import recommendations_for_user
@@ -16,7 +17,7 @@ from .serializers import EvaluationReportSerializer, FeedQuerySerializer
 class RecommendationViewSet(viewsets.ViewSet):
     """k bounds the list (at most the maximum page size): it is returned as one page."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsPerson]
 
     @extend_schema(
         summary="My personalised feed (staff may pass ?user=<id> for someone else's)",

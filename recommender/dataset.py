@@ -100,12 +100,12 @@ def user_feature_rows(
     ]
     return UserFeatures(
         text=_fill(vec_ids, vectors, row_of, len(user_ids), dim),
-        **_demographics([profiles.get(pk, {}) for pk in user_ids], occupations),
+        **demographics_of([profiles.get(pk, {}) for pk in user_ids], occupations),
         interests=multi_hot(pairs, row_of, category_cols, len(user_ids)),
     )
 
 
-def _demographics(profiles: list[dict], occupations) -> dict[str, np.ndarray]:
+def demographics_of(profiles: list[dict], occupations) -> dict[str, np.ndarray]:
     """Age, gender index and occupation index arrays of these Profile values ({}: no profile)."""
     occupation_col = {name: i for i, name in enumerate(occupations)}
     return {
@@ -142,7 +142,7 @@ def user_feature_row(*, user_id: int, dim: int, category_cols: dict[int, int], o
     vector = np.frombuffer(bytes(rows[0]["stored"]), dtype=np.float32) if current else None
     features = UserFeatures(
         text=np.zeros((1, dim), dtype=np.float32) if vector is None else vector.reshape(1, dim).copy(),
-        **_demographics([profile], occupations),
+        **demographics_of([profile], occupations),
         interests=multi_hot([(user_id, pk) for pk, _ in interests], {user_id: 0}, category_cols, 1),
     )
     return UserRow(features=features, profile=profile, text=text, has_vector=vector is not None)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.db.models import Count
 
 from catalog.models import Interaction, Item
-from recommender import fallbacks, ranking
+from recommender import fallbacks, ranking, visitors
 from recommender.serving import serving_state
 
 CARD_FIELDS = ("id", "external_id", "title", "year", "is_active")
@@ -44,17 +44,23 @@ def _pad(ranked: list[ranking.Ranked], *, user, k: int, category, seen: set[int]
     return ranked[:k]
 
 
+def ranked_items(*, item_ids, reason: str) -> list[Recommendation]:
+    """These items, in this order, all with the same reason (a list ranked outside the model)."""
+    return _materialise([ranking.Ranked(pk, 0.0, reason) for pk in item_ids])
+
+
 def popular_items(*, k: int = 20, category: str | None = None, exclude_ids=()) -> list[Recommendation]:
     """Most liked active items (optionally in one category slug), best first."""
-    ranked = [
-        ranking.Ranked(pk, 0.0, "Popular right now")
-        for pk in fallbacks.popular_ids(k=k, category=category, exclude_ids=exclude_ids)
-    ]
-    return _materialise(ranked)
+    ids = fallbacks.popular_ids(k=k, category=category, exclude_ids=exclude_ids)
+    return ranked_items(item_ids=ids, reason="Popular right now")
 
 
-def recommendations_for_user(*, user, k: int = 20, category: str | None = None) -> list[Recommendation]:
-    """Top-k active items for this user (None or anonymous: trending and popular), never seen before.
+def recommendations_for_user(
+    *, user, k: int = 20, category: str | None = None, exclude_seen: bool = True, context_item_ids=()
+) -> list[Recommendation]:
+    """Top-k active items for this user (None or anonymous: trending and popular), never seen before
+    unless exclude_seen is off. context_item_ids: items the user just showed interest in that are not
+    stored yet (a service client's inline context); they count as liked history.
 
     With a live model: the user's profile, vector and history in two queries, the items in two.
     """
@@ -62,21 +68,48 @@ def recommendations_for_user(*, user, k: int = 20, category: str | None = None) 
         return _materialise(_pad([], user=None, k=k, category=category, seen=set()))
     state = serving_state()
     if state is None:
-        seen = set(Interaction.objects.filter(user=user).values_list("item_id", flat=True))
-        ranked = _interest_first(user=user, k=k, category=category, seen=seen)
-    else:
-        signals = ranking.user_signals(state=state, user=user)
-        seen = signals.seen_ids
-        in_category = None
-        if category:
-            in_category = set(Item.objects.filter(categories__slug=category).values_list("id", flat=True))
-        ranked = ranking.rank_feed(state=state, user=user, k=k, only_item_ids=in_category, signals=signals)
+        seen = set(Interaction.objects.filter(user=user).values_list("item_id", flat=True)) | set(context_item_ids)
+        interests = list(user.profile.interests.values_list("slug", "name")) if hasattr(user, "profile") else []
+        seen = seen if exclude_seen else set()
+        ranked = _interest_first(interests=interests, k=k, category=category, seen=seen)
+        return _materialise(_pad(ranked, user=user, k=k, category=category, seen=seen))
+    signals = ranking.user_signals(state=state, user=user)
+    if context_item_ids:
+        signals = visitors.with_context(state=state, signals=signals, item_ids=context_item_ids)
+    return _ranked_feed(state, signals, user=user, k=k, category=category, exclude_seen=exclude_seen)
+
+
+def recommendations_for_visitor(
+    *, profile: dict, interests: list, k: int = 20, category: str | None = None, context_item_ids=()
+) -> list[Recommendation]:
+    """Top-k for someone not stored, from what the request says: profile values (about, age, gender,
+    occupation, location), interests (Category objects) and context items (Item pks, counted as liked).
+    The cold-start feed a new user with that profile would get; the context items are never shown."""
+    state = serving_state()
+    seen = set(context_item_ids)
+    if state is None:
+        pairs = [(c.slug, c.name) for c in interests]
+        ranked = _interest_first(interests=pairs, k=k, category=category, seen=seen)
+        return _materialise(_pad(ranked, user=None, k=k, category=category, seen=seen))
+    signals = visitors.visitor_signals(
+        state=state, profile=profile, interests=[(c.pk, c.name) for c in interests], context_item_ids=list(seen)
+    )
+    return _ranked_feed(state, signals, user=None, k=k, category=category, exclude_seen=True)
+
+
+def _ranked_feed(state, signals, *, user, k: int, category, exclude_seen: bool) -> list[Recommendation]:
+    in_category = None
+    if category:
+        in_category = set(Item.objects.filter(categories__slug=category).values_list("id", flat=True))
+    ranked = ranking.rank_feed(
+        state=state, user=user, k=k, only_item_ids=in_category, exclude_seen=exclude_seen, signals=signals
+    )
+    seen = signals.seen_ids if exclude_seen else set()
     return _materialise(_pad(ranked, user=user, k=k, category=category, seen=seen))
 
 
-def _interest_first(*, user, k: int, category, seen: set[int]) -> list[ranking.Ranked]:
-    """Without a model: the most liked items of the user's stated interests."""
-    interests = list(user.profile.interests.values_list("slug", "name")) if hasattr(user, "profile") else []
+def _interest_first(*, interests: list[tuple[str, str]], k: int, category, seen: set[int]) -> list[ranking.Ranked]:
+    """Without a model: the most liked items of these stated interests ((slug, name) pairs)."""
     ranked = []
     for slug, name in interests:
         if category and slug != category:

@@ -4,11 +4,12 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from catalog import selectors, services
 from catalog.models import Interaction
+from integrations.auth import IsPerson
 from recommender.selectors import similar_items
 
 from .filters import InteractionFilter, ItemFilter
@@ -78,7 +79,7 @@ class ItemViewSet(viewsets.ModelViewSet):
         parameters=[KQuerySerializer],
         responses=RecommendationListSerializer,
     )
-    @action(detail=True, methods=["get"], permission_classes=[IsAuthenticated], filter_backends=[])
+    @action(detail=True, methods=["get"], permission_classes=[IsPerson], filter_backends=[])
     def similar(self, request, pk=None):
         item = self.get_object()
         query = KQuerySerializer(data=request.query_params)
@@ -119,7 +120,7 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
     ),
 )
 class InteractionViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsPerson]
     serializer_class = InteractionSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = InteractionFilter

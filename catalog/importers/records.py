@@ -23,8 +23,8 @@ _TITLE_YEAR = re.compile(r"^(?P<title>.*?\S)\s*\((?P<year>\d{4})\)\s*$")
 class DatasetError(Exception):
     """A problem in one file (and line) of a dataset: nothing was written."""
 
-    def __init__(self, file: str, line: int | None, problem: str):
-        self.file, self.line, self.problem = file, line, problem
+    def __init__(self, file: str, line: int | None, problem: str, field: str | None = None):
+        self.file, self.line, self.problem, self.field = file, line, problem, field
         super().__init__(f"{file}, line {line}: {problem}" if line else f"{file}: {problem}")
 
 
@@ -80,17 +80,17 @@ def _add_unique(records: dict, folded: dict, record, noun: str) -> None:
     if first is not None:
         spelled = "" if first.external_id == record.external_id else f" as '{first.external_id}'; ids ignore case"
         problem = f"duplicate {noun} id '{record.external_id}' (first on line {first.line}{spelled})"
-        raise DatasetError(record.file, record.line, problem)
+        raise DatasetError(record.file, record.line, problem, "external_id")
     records[record.external_id] = folded[record.external_id.casefold()] = record
 
 
-def parse_id(raw, *, file: str, line: int, noun: str) -> str:
-    """A dataset id as a non-empty string of at most 64 characters."""
+def parse_id(raw, *, file: str, line: int, noun: str, field: str | None = None) -> str:
+    """A dataset id as a non-empty string of at most 64 characters (`field`: its column, for errors)."""
     value = str(raw if raw is not None else "").strip()
     if not is_visible(value):
-        raise DatasetError(file, line, f"empty {noun} id")
+        raise DatasetError(file, line, f"empty {noun} id", field)
     if len(value) > MAX_ID_LENGTH:
-        raise DatasetError(file, line, f"{noun} id longer than {MAX_ID_LENGTH} characters")
+        raise DatasetError(file, line, f"{noun} id longer than {MAX_ID_LENGTH} characters", field)
     return value
 
 
@@ -98,9 +98,9 @@ def parse_text(raw, *, file: str, line: int, name: str, max_length: int, require
     """A stripped string of at most max_length characters (non-empty when required)."""
     value = "" if raw is None else str(raw).strip()
     if required and not is_visible(value):
-        raise DatasetError(file, line, f"empty {name}")
+        raise DatasetError(file, line, f"empty {name}", name)
     if len(value) > max_length:
-        raise DatasetError(file, line, f"{name} longer than {max_length} characters")
+        raise DatasetError(file, line, f"{name} longer than {max_length} characters", name)
     return value
 
 
@@ -110,7 +110,7 @@ def parse_year(raw, *, file: str, line: int) -> int | None:
     if value.lower() in MISSING:
         return None
     if not _YEAR.match(value) or not 1800 <= int(value) <= 2100:
-        raise DatasetError(file, line, f"bad year '{value}' (expected 1800-2100)")
+        raise DatasetError(file, line, f"bad year '{value}' (expected 1800-2100)", "year")
     return int(value)
 
 
@@ -126,7 +126,7 @@ def parse_age(raw, *, file: str, line: int) -> int | None:
     if value.lower() in MISSING:
         return None
     if not value.isdigit() or not 1 <= int(value) <= 120:
-        raise DatasetError(file, line, f"bad age '{value}' (expected 1-120)")
+        raise DatasetError(file, line, f"bad age '{value}' (expected 1-120)", "age")
     return int(value)
 
 
@@ -136,7 +136,7 @@ def parse_gender(raw, *, file: str, line: int) -> str:
     if value.lower() in MISSING:
         return ""
     if value.lower() not in GENDERS:
-        raise DatasetError(file, line, f"bad gender '{value}' (expected M, F or O)")
+        raise DatasetError(file, line, f"bad gender '{value}' (expected M, F or O)", "gender")
     return GENDERS[value.lower()]
 
 
@@ -146,7 +146,8 @@ def parse_kind(raw, *, file: str, line: int) -> str:
     if not value:
         return Interaction.Kind.RATING.value
     if value not in INTERACTION_KINDS:
-        raise DatasetError(file, line, f"bad kind '{value}' (expected one of {', '.join(sorted(INTERACTION_KINDS))})")
+        expected = ", ".join(sorted(INTERACTION_KINDS))
+        raise DatasetError(file, line, f"bad kind '{value}' (expected one of {expected})", "kind")
     return value
 
 
@@ -156,20 +157,21 @@ def parse_value(raw, *, kind: str, file: str, line: int) -> float:
     noun = "rating" if kind == Interaction.Kind.RATING else "value"
     if not value:
         if kind == Interaction.Kind.RATING:
-            raise DatasetError(file, line, "empty rating")
+            raise DatasetError(file, line, "empty rating", "value")
         return 1.0
     try:
         number = float(value)
     except ValueError:
-        raise DatasetError(file, line, f"{noun} '{value}' is not a number") from None
+        raise DatasetError(file, line, f"{noun} '{value}' is not a number", "value") from None
     if number != number or number in (float("inf"), float("-inf")):
-        raise DatasetError(file, line, f"{noun} '{value}' is not a number")
+        raise DatasetError(file, line, f"{noun} '{value}' is not a number", "value")
     if kind == Interaction.Kind.RATING and not Interaction.RATING_MIN <= number <= Interaction.RATING_MAX:
-        raise DatasetError(file, line, f"rating {value} is outside {Interaction.RATING_MIN}-{Interaction.RATING_MAX}")
+        bounds = f"{Interaction.RATING_MIN}-{Interaction.RATING_MAX}"
+        raise DatasetError(file, line, f"rating {value} is outside {bounds}", "value")
     if number < 0:
-        raise DatasetError(file, line, f"value {value} is negative")
+        raise DatasetError(file, line, f"value {value} is negative", "value")
     if number > Interaction.VALUE_MAX:
-        raise DatasetError(file, line, f"value {value} is larger than {Interaction.VALUE_MAX:g}")
+        raise DatasetError(file, line, f"value {value} is larger than {Interaction.VALUE_MAX:g}", "value")
     return number
 
 
@@ -177,17 +179,18 @@ def parse_timestamp(raw, *, file: str, line: int) -> dt.datetime:
     """An aware UTC datetime from unix seconds or ISO-8601 (a naive ISO time is taken as UTC)."""
     value = "" if raw is None else str(raw).strip()
     if not value:
-        raise DatasetError(file, line, "empty timestamp")
+        raise DatasetError(file, line, "empty timestamp", "timestamp")
     try:
         return dt.datetime.fromtimestamp(float(value), tz=dt.UTC)
     except ValueError:
         pass
     except (OverflowError, OSError):
-        raise DatasetError(file, line, f"bad timestamp '{value}'") from None
+        raise DatasetError(file, line, f"bad timestamp '{value}'", "timestamp") from None
     try:
         moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise DatasetError(file, line, f"bad timestamp '{value}' (expected unix seconds or ISO-8601)") from None
+        problem = f"bad timestamp '{value}' (expected unix seconds or ISO-8601)"
+        raise DatasetError(file, line, problem, "timestamp") from None
     if moment.tzinfo is None:
         return moment.replace(tzinfo=dt.UTC)
     return moment.astimezone(dt.UTC)
@@ -205,7 +208,7 @@ def profile_values(raw: dict, *, file: str, line: int) -> dict:
     return {key: parsers[key](value) for key, value in raw.items() if key in parsers}
 
 
-def split_names(raw, *, sep: str | None, file: str, line: int) -> tuple:
+def split_names(raw, *, sep: str | None, file: str, line: int, field: str | None = None) -> tuple:
     """Category names from a separated string (or a JSON list), de-duplicated, order kept."""
     if raw is None:
         return ()
@@ -214,7 +217,7 @@ def split_names(raw, *, sep: str | None, file: str, line: int) -> tuple:
     for part in parts:
         name = str(part).strip()
         if len(name) > 64:
-            raise DatasetError(file, line, f"category name '{name[:20]}...' longer than 64 characters")
+            raise DatasetError(file, line, f"category name '{name[:20]}...' longer than 64 characters", field)
         if name and name not in names:
             names.append(name)
     return tuple(names)

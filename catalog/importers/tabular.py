@@ -55,15 +55,14 @@ def read_files(*, files: dict, label: str | None = None) -> Dataset:
     dataset = Dataset()
     if files.get("items"):
         for line, row in _rows(files["items"], "items", label):
-            dataset.add_item(_item(row, file=label or files["items"].name, line=line))
+            dataset.add_item(item_record(row, file=label or files["items"].name, line=line))
     if files.get("users"):
         for line, row in _rows(files["users"], "users", label):
-            dataset.add_user(_user(row, file=label or files["users"].name, line=line))
+            dataset.add_user(user_record(row, file=label or files["users"].name, line=line))
     if files.get("interactions"):
         name = label or files["interactions"].name
-        dataset.interactions = [
-            _interaction(row, file=name, line=line) for line, row in _rows(files["interactions"], "interactions", label)
-        ]
+        rows = _rows(files["interactions"], "interactions", label)
+        dataset.interactions = [interaction_record(row, file=name, line=line) for line, row in rows]
     return dataset
 
 
@@ -72,10 +71,15 @@ def _rows(path: Path, kind: str, label: str | None):
     name = label or path.name
     reader = _jsonl_rows if path.suffix == ".jsonl" else _csv_rows
     for line, row in reader(path, name, REQUIRED[kind]):
-        for column in REQUIRED[kind]:
-            if row.get(column) in (None, ""):
-                raise DatasetError(name, line, f"empty {column}")
+        check_required(row, kind, file=name, line=line)
         yield line, row
+
+
+def check_required(row: dict, kind: str, *, file: str, line: int) -> None:
+    """Every column a row of this kind needs has a value."""
+    for column in REQUIRED[kind]:
+        if row.get(column) in (None, ""):
+            raise DatasetError(file, line, f"empty {column}", column)
 
 
 def _csv_rows(path: Path, name: str, required: tuple):
@@ -114,8 +118,8 @@ def _jsonl_rows(path: Path, name: str, required: tuple):
             yield line, row
 
 
-def _item(row: dict, *, file: str, line: int) -> ItemRecord:
-    external_id = parse_id(row["external_id"], file=file, line=line, noun="item")
+def item_record(row: dict, *, file: str, line: int) -> ItemRecord:
+    external_id = parse_id(row["external_id"], file=file, line=line, noun="item", field="external_id")
     values = {"title": parse_text(row["title"], file=file, line=line, name="title", max_length=255, required=True)}
     if "description" in row:
         values["description"] = parse_text(
@@ -127,25 +131,29 @@ def _item(row: dict, *, file: str, line: int) -> ItemRecord:
     if isinstance(row.get("attributes"), dict):
         extra = {**row["attributes"], **extra}
     elif row.get("attributes") not in (None, ""):
-        raise DatasetError(file, line, "attributes must be a JSON object")
+        raise DatasetError(file, line, "attributes must be a JSON object", "attributes")
     if "attributes" in row or any(key not in ITEM_FIELDS for key in row):
         if (problem := attributes_problem(extra)) is not None:
-            raise DatasetError(file, line, f"attributes: {problem}")
+            raise DatasetError(file, line, f"attributes: {problem}", "attributes")
         values["attributes"] = extra
-    categories = split_names(row["categories"], sep="|", file=file, line=line) if "categories" in row else None
+    categories = None
+    if "categories" in row:
+        categories = split_names(row["categories"], sep="|", file=file, line=line, field="categories")
     return ItemRecord(external_id=external_id, file=file, line=line, values=values, categories=categories)
 
 
-def _user(row: dict, *, file: str, line: int) -> UserRecord:
-    external_id = parse_id(row["external_id"], file=file, line=line, noun="user")
+def user_record(row: dict, *, file: str, line: int) -> UserRecord:
+    external_id = parse_id(row["external_id"], file=file, line=line, noun="user", field="external_id")
     values = profile_values(row, file=file, line=line)
-    interests = split_names(row["interests"], sep="|", file=file, line=line) if "interests" in row else None
+    interests = None
+    if "interests" in row:
+        interests = split_names(row["interests"], sep="|", file=file, line=line, field="interests")
     return UserRecord(external_id=external_id, file=file, line=line, values=values, interests=interests)
 
 
-def _interaction(row: dict, *, file: str, line: int) -> InteractionRecord:
-    user = parse_id(row["user"], file=file, line=line, noun="user")
-    item = parse_id(row["item"], file=file, line=line, noun="item")
+def interaction_record(row: dict, *, file: str, line: int) -> InteractionRecord:
+    user = parse_id(row["user"], file=file, line=line, noun="user", field="user")
+    item = parse_id(row["item"], file=file, line=line, noun="item", field="item")
     kind = parse_kind(row.get("kind"), file=file, line=line)
     value = parse_value(row.get("value"), kind=kind, file=file, line=line)
     timestamp = parse_timestamp(row["timestamp"], file=file, line=line)

@@ -94,7 +94,7 @@ def _rows_by_external_id(model, key: str, records: dict, columns: tuple) -> dict
             if found not in records:  # MySQL's collation compares ids case-insensitively
                 record = next(r for k, r in records.items() if k.casefold() == found.casefold())
                 problem = f"id '{record.external_id}' differs only in letter case from the existing '{found}'"
-                raise DatasetError(record.file, record.line, problem)
+                raise DatasetError(record.file, record.line, problem, "external_id")
             rows[found] = row
     return rows
 
@@ -115,9 +115,9 @@ def _check_references(dataset: Dataset, item_ids: dict, user_ids: dict) -> None:
     user_ids.update(_ids_by(Profile, "external_id", "user_id", other_users))
     for record in dataset.interactions:
         if record.user not in dataset.users and record.user not in user_ids:
-            raise DatasetError(record.file, record.line, f"unknown user '{record.user}'")
+            raise DatasetError(record.file, record.line, f"unknown user '{record.user}'", "user")
         if record.item not in dataset.items and record.item not in item_ids:
-            raise DatasetError(record.file, record.line, f"unknown item '{record.item}'")
+            raise DatasetError(record.file, record.line, f"unknown item '{record.item}'", "item")
 
 
 def _check_usernames(dataset: Dataset, profiles: dict) -> None:
@@ -126,7 +126,8 @@ def _check_usernames(dataset: Dataset, profiles: dict) -> None:
     by_casefold = {username.casefold(): key for username, key in wanted.items()}
     for username in _ids_by(User, "username", "username", wanted):
         record = dataset.users[by_casefold[username.casefold()]]
-        raise DatasetError(record.file, record.line, f"username '{username}' already belongs to another account")
+        problem = f"username '{username}' already belongs to another account"
+        raise DatasetError(record.file, record.line, problem, "external_id")
 
 
 def _categories_ensure(dataset: Dataset, counts: Counts) -> dict:

@@ -107,6 +107,19 @@ def test_schema_lists_every_endpoint(anon_api):
         "/api/v1/items/{id}/similar/",
         "/api/v1/me/",
         "/api/v1/recommendations/",
+        # Service clients (integrations/api.py).
+        "/api/v1/items:batch",
+        "/api/v1/users:batch",
+        "/api/v1/interactions:batch",
+        "/api/v1/items:export",
+        "/api/v1/users:export",
+        "/api/v1/interactions:export",
+        "/api/v1/items/by-external-id/{external_id}/",
+        "/api/v1/items/by-external-id/{external_id}/similar/",
+        "/api/v1/users/{external_id}/",
+        "/api/v1/users/{external_id}/recommendations/",
+        "/api/v1/popular/",
+        "/api/v1/trending/",
     }
     # What GET /api/me/ returns for an account without an email ("") must match its schema.
     email = response.json()["components"]["schemas"]["Profile"]["properties"]["email"]
