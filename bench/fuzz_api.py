@@ -1,4 +1,5 @@
-"""The REST API under schemathesis, as a signed-in user and as staff: no 5xx, and answers as documented.
+"""The REST API under schemathesis, as a signed-in user, as staff and as a service client (an API key with
+every scope): no 5xx, and answers as documented.
 
     .venv/bin/python bench/fuzz_api.py [--database-url mysql://root@127.0.0.1:3306/bench_fuzz]
         [--examples 50] [--seed 1]
@@ -38,10 +39,10 @@ print(json.dumps({"user": token_issue(user=user).key, "staff": token_issue(user=
 """
 
 
-def fuzz(port: int, token: str, examples: int, seed: int, report: Path) -> dict:
+def fuzz(port: int, authorization: str, examples: int, seed: int, report: Path) -> dict:
     """One schemathesis run; its summary figures."""
     cmd = [str(Path(sys.executable).parent / "st"), "run", f"http://127.0.0.1:{port}/api/schema/?format=json"]
-    cmd += ["--url", f"http://127.0.0.1:{port}", "-H", f"Authorization: Token {token}", "-n", str(examples)]
+    cmd += ["--url", f"http://127.0.0.1:{port}", "-H", f"Authorization: {authorization}", "-n", str(examples)]
     cmd += [
         "--seed",
         str(seed),
@@ -82,15 +83,18 @@ def main() -> None:
     ensure_trained(env, args.database_url)
     manage(env, "collectstatic", "--noinput")
     tokens = json.loads(manage(env, "shell", "-c", TOKENS).strip().splitlines()[-1])
+    headers = {role: f"Token {token}" for role, token in tokens.items()}
+    scopes = ("--scopes", "ingest,recommend,read")
+    headers["service"] = "Api-Key " + manage(env, "create_api_key", "--name", "bench-fuzz", *scopes).strip()
     server = Server(env, workers=1)
     total_5xx = 0
     try:
-        for role in ("user", "staff"):
-            result = fuzz(server.port, tokens[role], args.examples, args.seed, ROOT / f"fuzz-{role}.ndjson")
+        for role in ("user", "staff", "service"):
+            result = fuzz(server.port, headers[role], args.examples, args.seed, ROOT / f"fuzz-{role}.ndjson")
             total_5xx += result["server_errors"]
             failures = ", ".join(f"{code} {n}" for code, n in sorted(result["failures"].items())) or "none"
             print(
-                f"as {role:<5}: {result['operations']} operations, {result['cases']} cases,"
+                f"as {role:<7}: {result['operations']} operations, {result['cases']} cases,"
                 f" {result['server_errors']} responses with a 5xx; other failures: {failures}"
             )
             (ROOT / f"fuzz-{role}.txt").write_text(result["output"])
@@ -98,7 +102,9 @@ def main() -> None:
         server.stop()
     errors = server.log.read_text().count("Traceback")
     print(f"server log {server.log}: {errors} tracebacks")
-    print(f"full reports: fuzz-user.txt, fuzz-staff.txt (ndjson beside them); 5xx in all: {total_5xx}")
+    print(
+        f"full reports: fuzz-user.txt, fuzz-staff.txt, fuzz-service.txt (ndjson beside them); 5xx in all: {total_5xx}"
+    )
     print(f"reproduce: .venv/bin/python bench/fuzz_api.py {' '.join(sys.argv[1:])}")
     sys.exit(1 if total_5xx else 0)
 
