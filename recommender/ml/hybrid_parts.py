@@ -5,7 +5,6 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from recommender.ml.baselines import DemographicPopularityBaseline
 from recommender.ml.blend import leave_one_out, ndcg20
 from recommender.ml.components import (
     FIRST_K,
@@ -13,7 +12,6 @@ from recommender.ml.components import (
     NewcomerModel,
     UserKernel,
     content_map,
-    content_popularity,
     ease_weights,
     liked_later_weights,
     seen_to_liked_weights,
@@ -24,13 +22,18 @@ from recommender.ml.neural import NeuralConfig, NeuralTrainer, TwoTower, pick_de
 from recommender.ml.newcomer_net import EPOCHS as NEWCOMER_NET_EPOCHS
 from recommender.ml.newcomer_net import NewcomerNet
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
+# The parts each regime blends: those that earned their place on development splits (bench/ablation.py,
+# docs/model.md). `pop`, `cpop` and `demo` (popularity, its prediction from content, demographic-group
+# popularity) are gone: their weight was zero, or dropping them cost nothing, in every regime.
 PARTS = {
-    "warm": ("ease", "ease_seen", "neural", "kernel", "pop", "cmap"),
-    "item_cold": ("neural_content", "cmap", "cpop"),
-    "user_cold": ("kernel", "demo", "pop", "neural"),
-    "few_shot": ("kernel", "demo", "ease", "ease_seen", "pop", "newcomer_net", "cmap", "seq", "newcomer"),
+    "warm": ("ease", "ease_seen", "neural"),
+    "item_cold": ("neural_content", "cmap"),
+    "user_cold": ("kernel", "neural"),
+    "few_shot": ("kernel", "newcomer_net", "cmap", "seq", "newcomer"),
 }
+# Parts of earlier formats, no longer fitted: an artifact that gives one of them a weight cannot be loaded.
+RETIRED_PARTS = frozenset({"pop", "cpop", "demo"})
 EASE_LAMBDAS = (100.0, 200.0, 300.0, 500.0, 800.0)
 SEEN_LAMBDAS = (300.0, 600.0, 1000.0)
 SEQ_SMOOTHING = 2.0
@@ -48,12 +51,11 @@ KERNEL_GRID = {  # searched one coordinate at a time, in this order, twice
         other=(0.0, 0.1, 0.2, 0.4),
         **_DEMOGRAPHICS,
     ),
-    "warm": dict(liked=(0.02, 0.05, 0.1, 0.2), seen=(0.0, 0.02, 0.05)),
 }
 # The order parts are handed to the blend-weight search (its coordinate order, so it shapes the fit).
 _ORDER = (
     *("neural", "neural_content", "ease", "ease_seen", "seq", "newcomer_net"),
-    *("newcomer", "cmap", "pop", "cpop", "demo", "kernel"),
+    *("newcomer", "cmap", "kernel"),
 )
 FEW_SHOT_MAX = 10  # the most history items a user is scored with as few-shot (trained on or not)
 
@@ -67,7 +69,7 @@ class Parts:
         self.fitted = False
         # Defaults until validation picks them (fit tunes each on the regime it matters for).
         self.ease_lambda, self.seen_lambda, self.cmap_params = 300.0, 600.0, (1000.0, 10.0)
-        self.kernel_params = {regime: KernelParams() for regime in ("warm", "user_cold", "few_shot")}
+        self.kernel_params = {regime: KernelParams() for regime in KERNEL_GRID}
         self.neural_epochs = self.neural_cfg.max_epochs
         self.newcomer_net_epochs = NEWCOMER_NET_EPOCHS
 
@@ -104,7 +106,6 @@ class Parts:
         self.ease = ease_weights(positives, self.ease_lambda).astype(np.float32)
         self.ease_seen = seen_to_liked_weights(seen, positives, self.seen_lambda).astype(np.float32)
         self.cmap_weights = content_map(positives, self.content, self.known, *self.cmap_params)
-        self.cpop_weights = content_popularity(self.content, self.counts, self.known, 10.0)
         self.seq = liked_later_weights(data, SEQ_SMOOTHING)
         # The newcomer model and the network train on the first interactions, the kernel matches them.
         first = data.first_interactions(FIRST_K)
@@ -118,18 +119,10 @@ class Parts:
             first_time=data.first_times()[train_users],
             first=first[train_users],
         )
-        self._fit_demo()
         self._tune_kernel(splits, data)
         self._fit_neural(data, positives, seen, first, train_users, splits)
         self._fit_newcomer_net(data, splits)
         self.fitted = True
-
-    def _fit_demo(self) -> None:
-        """Smoothed demographic-group popularity, from the kernel's copy of the training users."""
-        k = self.kernel
-        self.demo = DemographicPopularityBaseline().fit_arrays(
-            age=k.age, gender=k.gender, occupation=k.occupation, positives=k.positives
-        )
 
     def _try_ease(self, positives, lam, split) -> float:
         self.ease = ease_weights(positives, lam)
@@ -149,17 +142,17 @@ class Parts:
         return ndcg20(split, np.asarray(liked @ self.cmap_weights) @ self.content.T)
 
     def _tune_kernel(self, splits, data) -> None:
-        """Kernel parameters per regime; the new-user regimes are validated leave-one-out on all users."""
+        """Kernel parameters per new-user regime, validated leave-one-out on all training users."""
         base = KernelParams(liked=0.0, seen=0.0)
-        for regime in ("user_cold", "few_shot", "warm"):
+        for regime in KERNEL_GRID:
             if regime not in splits:
                 continue
-            split = splits[regime] if regime == "warm" else leave_one_out(data, regime)
+            split = leave_one_out(data, regime)
             ctx = split.context()
             liked, seen = self._history_matrices(ctx)
             self_index, first = split.users, ctx.first_times()
-            if regime != "user_cold":
-                base = replace(base, liked=1.0, seen=0.5) if regime == "few_shot" else replace(base, liked=0.05)
+            if regime == "few_shot":
+                base = replace(base, liked=1.0, seen=0.5)
             best_params = base
             best = ndcg20(split, self.kernel.score(ctx.features, liked, seen, base, self_index, first))
             for _ in range(2):
@@ -325,12 +318,6 @@ class Parts:
             return self.newcomer.score(seen, context.features, context.first_times())
         if name == "cmap":
             return np.asarray(liked @ self.cmap_weights) @ self.content.T
-        if name == "pop":
-            return np.tile(self.counts, (len(context.histories), 1))
-        if name == "cpop":
-            return np.tile(self.content @ self.cpop_weights, (len(context.histories), 1))
-        if name == "demo":
-            return self.demo.score_features(context.features)
         if name == "kernel":
             self_index = np.asarray(users) if context.known_users else None
             return self.kernel.score(

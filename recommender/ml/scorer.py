@@ -11,16 +11,16 @@ It blends, per request regime, parts that are all trained on the training data o
 - `newcomer_net`: a small network from a newcomer's first 1..FEW_SHOT_MAX interactions, demographics
   and start month to what they like next (`newcomer_net.py`; few-shot, in place of `neural`);
 - `cmap`: a linear map from the liked history to content space, so any item with content scores;
-- `kernel`: a kernel over training users (demographics + shared history);
-- `demo`: smoothed popularity within the user's demographic groups;
-- `pop` / `cpop`: the item's training positives / their prediction from content (new items).
-Each part is divided by its per-user spread over the known items, then weighted. The weights of each
-regime (by evidence, trained-on users included: user_cold: no history; few_shot: 1..FEW_SHOT_MAX
-history items; warm: more; item_cold: items without interactions) are fitted on inner validation
-splits carved from the training data (`blend.inner_splits`: one warm split, three cold folds whose
-few-shot validation users are of two kinds: held out, and, as after a retrain, trained on with their
-first interactions); hyperparameters (lambdas, kernel widths, network epochs) likewise. Items are
-scored by evidence too: one with at most ITEM_FEW_MAX training positives also gets its content score.
+- `kernel`: a kernel over training users (demographics + shared history).
+Which regime blends which parts is `hybrid_parts.PARTS`: the parts that earned their place on
+development splits (`bench/ablation.py`). Each part is divided by its per-user spread over the known
+items, then weighted. The weights of each regime (by evidence, trained-on users included: user_cold:
+no history; few_shot: 1..FEW_SHOT_MAX history items; warm: more; item_cold: items without
+interactions) are fitted on inner validation splits carved from the training data
+(`blend.inner_splits`: one warm split, three cold folds whose few-shot validation users are of two
+kinds: held out, and, as after a retrain, trained on with their first interactions); hyperparameters
+(lambdas, kernel widths, network epochs) likewise. Items are scored by evidence too: one with at
+most ITEM_FEW_MAX training positives also gets its content score.
 """
 
 import time
@@ -31,11 +31,11 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from recommender.ml.artifact import read_artifact, write_artifact
+from recommender.ml.artifact import ArtifactMismatch, read_artifact, write_artifact
 from recommender.ml.blend import COLD_SPLITS, REGIMES, Stacked, fit_weights, inner_splits
 from recommender.ml.components import KernelParams, NewcomerModel, UserKernel
 from recommender.ml.data import ItemFeatures, RecData, ScoreContext, UserFeatures
-from recommender.ml.hybrid_parts import FEW_SHOT_MAX, FORMAT_VERSION, PARTS, Parts, row_spread
+from recommender.ml.hybrid_parts import FEW_SHOT_MAX, FORMAT_VERSION, PARTS, RETIRED_PARTS, Parts, row_spread
 from recommender.ml.locks import MODEL_LOAD_LOCK
 from recommender.ml.mapping import IdMap
 from recommender.ml.metrics import top_k
@@ -51,6 +51,10 @@ MIN_GAIN, STACKED_MIN_GAIN = 0.002, 0.0005
 # score (weighted ITEM_CONTENT_WEIGHT against the blend) after a retrain has it in the training data.
 # Both chosen on development splits (seeds 100, 101) of ML-100K, see docs/evaluation.md.
 ITEM_FEW_MAX, ITEM_CONTENT_WEIGHT = 5, 0.5
+
+# Artifact formats this version loads: 6, and 5 (the same arrays plus parts retired since; see
+# `_current_weights`), so the live model keeps serving across the upgrade until the next retrain.
+READABLE_FORMATS = frozenset({5, FORMAT_VERSION})
 
 # Told the phase a fit is starting, how many phases are done and how many there are in all.
 Progress = Callable[[str, int, int], None]
@@ -234,12 +238,12 @@ class HybridScorer(Parts):
 
         liked, _ = self._memo_history(context, memo)
         cmap = np.asarray(liked @ self.cmap_weights)
-        w_n, w_c, w_p = weight("neural_content"), weight("cmap"), weight("cpop")
+        w_n, w_c = weight("neural_content"), weight("cmap")
         return np.hstack(
             [
                 self._memo_network_users(context, users, memo) * w_n[:, None],
                 np.ones((n, 1)) * w_n[:, None],
-                cmap * w_c[:, None] + w_p[:, None] * self.cpop_weights,
+                cmap * w_c[:, None],
             ]
         )
 
@@ -280,7 +284,6 @@ class HybridScorer(Parts):
             "seq": self.seq,
             "newcomer_weights": self.newcomer.weights,
             "cmap_weights": self.cmap_weights,
-            "cpop_weights": self.cpop_weights,
             "k_users": k.users,
             "k_age": k.age,
             "k_gender": k.gender,
@@ -326,9 +329,13 @@ class HybridScorer(Parts):
 
     @classmethod
     def _load(cls, path, *, model_name: str | None, text_dim: int | None):
-        meta, arrays = read_artifact(
-            path, expect={"format_version": FORMAT_VERSION, "model_name": model_name, "text_dim": text_dim}
-        )
+        meta, arrays = read_artifact(path, expect={"model_name": model_name, "text_dim": text_dim})
+        if meta.get("format_version") not in READABLE_FORMATS:
+            raise ArtifactMismatch(
+                f"model artifact {path} has format_version={meta.get('format_version')!r}, expected one of"
+                f" {sorted(READABLE_FORMATS)}"
+            )
+        meta["weights"] = _current_weights(path, meta["weights"])
         self = cls(seed=meta["seed"], model_name=meta["model_name"], neural=NeuralConfig(**meta["neural"]))
         for key in (
             "n_items",
@@ -354,7 +361,7 @@ class HybridScorer(Parts):
         self.kernel_params = {r: KernelParams(**p) for r, p in meta["kernel_params"].items()}
         self.item_map = IdMap.from_dict(meta["item_map"]) if meta["item_map"] else None
         self.user_map = IdMap.from_dict(meta["user_map"]) if meta["user_map"] else None
-        for key in ("known", "counts", "edges", "content", "ease", "ease_seen", "seq", "cmap_weights", "cpop_weights"):
+        for key in ("known", "counts", "edges", "content", "ease", "ease_seen", "seq", "cmap_weights"):
             setattr(self, key, arrays[key])
         mats = {
             name: sp.csr_matrix(
@@ -375,7 +382,6 @@ class HybridScorer(Parts):
             first_time=arrays["k_first_time"],
             **mats,
         )
-        self._fit_demo()
         self.net = TwoTower(
             content_dim=self.content.shape[1],
             profile_dim=arrays["nn/user_profile.weight"].shape[1],
@@ -388,6 +394,23 @@ class HybridScorer(Parts):
         self.net.to(pick_device()).eval()
         self.fitted = True
         return self
+
+
+def _current_weights(path, weights: dict) -> dict:
+    """The saved blend weights of today's parts. An artifact of format 5 also weighs parts retired
+    since (`RETIRED_PARTS`, or the warm kernel and cmap); it loads only when all of those weigh 0,
+    since without them it would not score as it was validated. Otherwise it names the part."""
+    current = {}
+    for regime, parts in weights.items():
+        extra = {name: w for name, w in parts.items() if name not in PARTS[regime]}
+        used = sorted(name for name, w in extra.items() if w)
+        if used:
+            raise ArtifactMismatch(
+                f"model artifact {path} weighs the part {used[0]!r} in {regime}, which this version no longer"
+                f" has (retired: {', '.join(sorted(RETIRED_PARTS))}); train a new model"
+            )
+        current[regime] = {name: w for name, w in parts.items() if name in PARTS[regime]}
+    return current
 
 
 def _subset(context: ScoreContext, rows: np.ndarray) -> ScoreContext:

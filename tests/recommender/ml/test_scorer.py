@@ -5,7 +5,7 @@ import pytest
 
 import recommender.ml.hybrid_parts as hybrid_parts
 import recommender.ml.scorer as scorer_module
-from recommender.ml.artifact import ArtifactError, ArtifactMismatch
+from recommender.ml.artifact import ArtifactError, ArtifactMismatch, read_artifact, write_artifact
 from recommender.ml.data import ItemFeatures, ScoreContext
 from recommender.ml.locks import MODEL_LOAD_LOCK
 from recommender.ml.scorer import HybridScorer
@@ -166,6 +166,40 @@ def test_load_refuses_a_mismatched_artifact(fitted, tmp_path):
         HybridScorer.load(path, text_dim=384)
     with pytest.raises(ArtifactMismatch, match="model_name"):
         HybridScorer.load(path, model_name="bert-base-chinese")
+
+
+def _as_format_5(fitted, path, retired_weights: dict) -> None:
+    """Save `fitted` as the previous format wrote it: format 5, the retired parts' arrays and weights."""
+    fitted.save(path)
+    meta, arrays = read_artifact(path)
+    meta.pop("checksum")
+    meta["format_version"] = 5
+    for regime, weights in retired_weights.items():
+        meta["weights"][regime].update(weights)
+    arrays["cpop_weights"] = np.zeros(arrays["content"].shape[1])
+    write_artifact(path, meta, arrays)
+
+
+def test_an_artifact_of_the_previous_format_loads_while_its_retired_parts_weigh_nothing(data, fitted, tmp_path):
+    path = tmp_path / "model.npz"
+    _as_format_5(fitted, path, {"warm": {"pop": 0.0, "kernel": 0.0, "cmap": 0.0}, "user_cold": {"demo": 0.0}})
+    loaded = HybridScorer.load(path)
+    assert loaded.weights == fitted.weights
+    ctx = new_user_context(data, [1, 4, 7])
+    assert np.array_equal(loaded.score(np.array([-1]), ctx), fitted.score(np.array([-1]), ctx))
+
+
+def test_an_artifact_that_weighs_a_retired_part_is_refused_naming_it(fitted, tmp_path):
+    path = tmp_path / "model.npz"
+    _as_format_5(fitted, path, {"user_cold": {"demo": 0.35, "pop": 0.0}})
+    with pytest.raises(ArtifactMismatch, match="weighs the part 'demo' in user_cold, which this version no longer has"):
+        HybridScorer.load(path)
+    fitted.save(path)
+    meta, arrays = read_artifact(path)
+    meta.pop("checksum")
+    write_artifact(path, {**meta, "format_version": 4}, arrays)
+    with pytest.raises(ArtifactMismatch, match="format_version=4, expected one of"):
+        HybridScorer.load(path)
 
 
 def test_load_refuses_a_corrupt_file(fitted, tmp_path):
