@@ -12,6 +12,7 @@ from recommender.ml.components import (
     NewcomerModel,
     UserKernel,
     content_map,
+    content_popularity,
     ease_weights,
     liked_later_weights,
     seen_to_liked_weights,
@@ -24,16 +25,18 @@ from recommender.ml.newcomer_net import NewcomerNet
 
 FORMAT_VERSION = 6
 # The parts each regime blends: those that earned their place on development splits (bench/ablation.py,
-# docs/model.md). `pop`, `cpop` and `demo` (popularity, its prediction from content, demographic-group
-# popularity) are gone: their weight was zero, or dropping them cost nothing, in every regime.
+# docs/model.md). `pop` and `demo` (popularity, demographic-group popularity) are gone: their weight
+# was zero, or dropping them cost nothing, in every regime. `cpop` (popularity predicted from content)
+# weighs nothing on ML-100K but is what scores new items for a user with no history when the
+# network's content path does not (a small catalog's fit can weigh it alone), so it stays.
 PARTS = {
     "warm": ("ease", "ease_seen", "neural"),
-    "item_cold": ("neural_content", "cmap"),
+    "item_cold": ("neural_content", "cmap", "cpop"),
     "user_cold": ("kernel", "neural"),
     "few_shot": ("kernel", "newcomer_net", "cmap", "seq", "newcomer"),
 }
 # Parts of earlier formats, no longer fitted: an artifact that gives one of them a weight cannot be loaded.
-RETIRED_PARTS = frozenset({"pop", "cpop", "demo"})
+RETIRED_PARTS = frozenset({"pop", "demo"})
 EASE_LAMBDAS = (100.0, 200.0, 300.0, 500.0, 800.0)
 SEEN_LAMBDAS = (300.0, 600.0, 1000.0)
 SEQ_SMOOTHING = 2.0
@@ -55,7 +58,7 @@ KERNEL_GRID = {  # searched one coordinate at a time, in this order, twice
 # The order parts are handed to the blend-weight search (its coordinate order, so it shapes the fit).
 _ORDER = (
     *("neural", "neural_content", "ease", "ease_seen", "seq", "newcomer_net"),
-    *("newcomer", "cmap", "kernel"),
+    *("newcomer", "cmap", "cpop", "kernel"),
 )
 FEW_SHOT_MAX = 10  # the most history items a user is scored with as few-shot (trained on or not)
 
@@ -106,6 +109,7 @@ class Parts:
         self.ease = ease_weights(positives, self.ease_lambda).astype(np.float32)
         self.ease_seen = seen_to_liked_weights(seen, positives, self.seen_lambda).astype(np.float32)
         self.cmap_weights = content_map(positives, self.content, self.known, *self.cmap_params)
+        self.cpop_weights = content_popularity(self.content, self.counts, self.known, 10.0)
         self.seq = liked_later_weights(data, SEQ_SMOOTHING)
         # The newcomer model and the network train on the first interactions, the kernel matches them.
         first = data.first_interactions(FIRST_K)
@@ -318,6 +322,8 @@ class Parts:
             return self.newcomer.score(seen, context.features, context.first_times())
         if name == "cmap":
             return np.asarray(liked @ self.cmap_weights) @ self.content.T
+        if name == "cpop":
+            return np.tile(self.content @ self.cpop_weights, (len(context.histories), 1))
         if name == "kernel":
             self_index = np.asarray(users) if context.known_users else None
             return self.kernel.score(

@@ -11,7 +11,8 @@ It blends, per request regime, parts that are all trained on the training data o
 - `newcomer_net`: a small network from a newcomer's first 1..FEW_SHOT_MAX interactions, demographics
   and start month to what they like next (`newcomer_net.py`; few-shot, in place of `neural`);
 - `cmap`: a linear map from the liked history to content space, so any item with content scores;
-- `kernel`: a kernel over training users (demographics + shared history).
+- `kernel`: a kernel over training users (demographics + shared history);
+- `cpop`: the popularity predicted from an item's content (new items, for users with no history too).
 Which regime blends which parts is `hybrid_parts.PARTS`: the parts that earned their place on
 development splits (`bench/ablation.py`). Each part is divided by its per-user spread over the known
 items, then weighted. The weights of each regime (by evidence, trained-on users included: user_cold:
@@ -238,12 +239,12 @@ class HybridScorer(Parts):
 
         liked, _ = self._memo_history(context, memo)
         cmap = np.asarray(liked @ self.cmap_weights)
-        w_n, w_c = weight("neural_content"), weight("cmap")
+        w_n, w_c, w_p = weight("neural_content"), weight("cmap"), weight("cpop")
         return np.hstack(
             [
                 self._memo_network_users(context, users, memo) * w_n[:, None],
                 np.ones((n, 1)) * w_n[:, None],
-                cmap * w_c[:, None],
+                cmap * w_c[:, None] + w_p[:, None] * self.cpop_weights,
             ]
         )
 
@@ -284,6 +285,7 @@ class HybridScorer(Parts):
             "seq": self.seq,
             "newcomer_weights": self.newcomer.weights,
             "cmap_weights": self.cmap_weights,
+            "cpop_weights": self.cpop_weights,
             "k_users": k.users,
             "k_age": k.age,
             "k_gender": k.gender,
@@ -361,7 +363,7 @@ class HybridScorer(Parts):
         self.kernel_params = {r: KernelParams(**p) for r, p in meta["kernel_params"].items()}
         self.item_map = IdMap.from_dict(meta["item_map"]) if meta["item_map"] else None
         self.user_map = IdMap.from_dict(meta["user_map"]) if meta["user_map"] else None
-        for key in ("known", "counts", "edges", "content", "ease", "ease_seen", "seq", "cmap_weights"):
+        for key in ("known", "counts", "edges", "content", "ease", "ease_seen", "seq", "cmap_weights", "cpop_weights"):
             setattr(self, key, arrays[key])
         mats = {
             name: sp.csr_matrix(

@@ -103,7 +103,9 @@ def test_everything_sent_to_one_instance_can_be_copied_to_another(tmp_path):
 
         again = a.copy_to(b)
         assert again == BatchSummary(
-            categories=Counts(unchanged=3), items=Counts(unchanged=12), users=Counts(unchanged=4),
+            categories=Counts(unchanged=3),
+            items=Counts(unchanged=12),
+            users=Counts(unchanged=4),
             interactions=Counts(unchanged=12),
         )  # fmt: skip  (categories: counted in the items batch and again in the users batch)
         feed = b.recommendations("c-1", k=5)

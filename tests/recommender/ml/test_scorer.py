@@ -176,7 +176,6 @@ def _as_format_5(fitted, path, retired_weights: dict) -> None:
     meta["format_version"] = 5
     for regime, weights in retired_weights.items():
         meta["weights"][regime].update(weights)
-    arrays["cpop_weights"] = np.zeros(arrays["content"].shape[1])
     write_artifact(path, meta, arrays)
 
 
