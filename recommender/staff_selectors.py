@@ -53,6 +53,12 @@ def task_lock_list() -> list[dict]:
     ]
 
 
+def evaluation_progress() -> str | None:
+    """What a running evaluation is doing now ("" before its first note), or None when none runs."""
+    row = TaskLock.objects.filter(name="evaluation", expires_at__gt=timezone.now()).values("progress").first()
+    return None if row is None else row["progress"]
+
+
 def embedding_coverage() -> Coverage:
     """How many items and users (those with a profile text) lack a current embedding."""
     counts = embeddings_selectors.embedding_coverage()

@@ -51,6 +51,7 @@ def dashboard(request):
         "locks": staff_selectors.task_lock_list(),
         "coverage": staff_selectors.embedding_coverage(),
         "reports": staff_selectors.report_list()[:5],
+        "evaluating": staff_selectors.evaluation_progress(),
         "eager": settings.CELERY_TASK_ALWAYS_EAGER,
     }
     return render(request, "recommender/dashboard.html", context)
@@ -73,7 +74,8 @@ def retrain(request):
 @require_GET
 @staff_required
 def report_list(request):
-    return render(request, "recommender/report_list.html", {"reports": staff_selectors.report_list()})
+    context = {"reports": staff_selectors.report_list(), "evaluating": staff_selectors.evaluation_progress()}
+    return render(request, "recommender/report_list.html", context)
 
 
 @require_GET

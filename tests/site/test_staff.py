@@ -180,3 +180,18 @@ def test_retrain_in_process_runs_the_task_under_its_lease(staff_client, monkeypa
     lock = TaskLock.objects.get(name="retrain-scorer")
     assert (lock.owner, lock.expires_at) == ("", None)
     assert lock.last_finished_at is not None
+
+
+def test_a_running_evaluation_shows_with_its_progress_until_its_report_exists(staff_client):
+    body = staff_client.get("/staff/reports/").content.decode()
+    assert "No evaluation reports yet" in body and "An evaluation is running" not in body
+    TaskLock.objects.create(
+        name="evaluation", owner="evaluate-1", expires_at=timezone.now() + dt.timedelta(minutes=2),
+        progress="seed=0 warm hybrid",
+    )  # fmt: skip
+    for url in ("/staff/reports/", "/staff/"):
+        body = staff_client.get(url).content.decode()
+        assert "An evaluation is running, now: seed=0 warm hybrid." in body
+        assert "No evaluation reports yet" not in body
+    TaskLock.objects.filter(name="evaluation").update(expires_at=timezone.now() - dt.timedelta(seconds=1))
+    assert "An evaluation is running" not in staff_client.get("/staff/reports/").content.decode()

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from recommender.evaluations import evaluation_run, report_table
+from recommender.evaluations import EvaluationRunning, evaluation_run, report_table
 from recommender.ml.evaluation import METHODS
 from recommender.ml.splits import SCENARIOS
 
@@ -20,14 +20,17 @@ class Command(BaseCommand):
     def handle(self, *args, k, seeds, scenarios, methods, positive_rating, **options):
         if seeds < 1 or any(x < 1 for x in k):
             raise CommandError("--seeds and every --k must be at least 1")
-        report = evaluation_run(
-            ks=sorted(set(k)),
-            seeds=list(range(seeds)),
-            scenarios=scenarios,
-            methods=methods,
-            positive_rating=positive_rating,
-            log=lambda line: self.stderr.write(line),
-        )
+        try:
+            report = evaluation_run(
+                ks=sorted(set(k)),
+                seeds=list(range(seeds)),
+                scenarios=scenarios,
+                methods=methods,
+                positive_rating=positive_rating,
+                log=lambda line: self.stderr.write(line),
+            )
+        except EvaluationRunning as error:
+            raise CommandError(str(error)) from None
         for metric in (f"ndcg@{max(x for x in k if x <= 20) if min(k) <= 20 else min(k)}", f"recall@{max(k)}"):
             self.stdout.write(report_table(report.results, metric=metric) + "\n")
         self.stdout.write(self.style.SUCCESS(f"Stored evaluation report {report.pk}"))

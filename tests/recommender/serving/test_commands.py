@@ -6,8 +6,10 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from catalog.models import Interaction
+from recommender import evaluations
 from recommender.ml.splits import SCENARIOS
-from recommender.models import EvaluationReport
+from recommender.models import EvaluationReport, TaskLock
+from tasks import locks
 
 pytestmark = pytest.mark.django_db
 
@@ -71,3 +73,25 @@ def test_export_names_the_line_of_an_unknown_user_and_writes_nothing(world, tmp_
     with pytest.raises(CommandError, match=r"users.txt, line 3: unknown user external id 'nobody'"):
         call_command("export_recommendations", "--users", str(users), "--out", str(out))
     assert not out.exists()
+
+
+def test_an_evaluation_notes_its_progress_in_its_lease_and_refuses_a_second_one(world, monkeypatch):
+    seen = []
+
+    def evaluate(data, *, log, **kwargs):
+        log("seed=0 warm popularity")
+        seen.append(TaskLock.objects.values("owner", "progress").get(name="evaluation"))
+        assert locks.is_held(name="evaluation")
+        return {"scenarios": {}}
+
+    monkeypatch.setattr(evaluations, "evaluate", evaluate)
+    report = evaluations.evaluation_run(seeds=[0], methods=["popularity"])
+    assert seen[0]["progress"] == "seed=0 warm popularity" and seen[0]["owner"].startswith("evaluate-")
+    lock = TaskLock.objects.get(name="evaluation")
+    assert (lock.owner, lock.expires_at, lock.progress) == ("", None, "") and lock.last_finished_at is not None
+    assert EvaluationReport.objects.get() == report
+
+    assert locks.claim(name="evaluation", owner="someone else", lease=evaluations.EVALUATION_LEASE)
+    with pytest.raises(CommandError, match="another evaluation is running"):
+        call_command("evaluate", "--seeds", "1", "--methods", "popularity")
+    assert EvaluationReport.objects.count() == 1
