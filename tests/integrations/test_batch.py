@@ -219,3 +219,38 @@ def test_a_batch_over_the_byte_limit_is_a_413(service_api, settings):
     response = service_api.post(ITEMS, catalog_rows(40), format="json")
     assert response.status_code == 413
     assert Item.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ('[{"external_id": "\\ud800", "title": "x"}]', "application/json"),
+        ('[{"external_id": "a", "title": "t", "year": 1e309}]', "application/json"),
+        ("[" * 100_000 + "]" * 100_000, "application/json"),
+        ('{"external_id": "a", "title": NaN}', "application/x-ndjson"),
+        (b'[{"external_id": "\xff"}]', "application/json"),
+    ],
+)
+def test_hostile_batch_bodies_are_a_400_and_write_nothing(service_api, body, content_type):
+    response = service_api.post(ITEMS, body, content_type=content_type)
+    assert response.status_code == 400
+    assert "detail" in response.json()
+    assert counts() == (0, 0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"k": "abc"}, "k"),
+        ({"k": "0"}, "k"),
+        ({"age": "1e309"}, "age"),
+        ({"gender": "X"}, "gender"),
+        ({"interests": "no-such-slug"}, "interests"),
+        ({"context": ",".join(f"i{n}" for n in range(51))}, "context"),
+        ({"exclude_seen": "maybe"}, "exclude_seen"),
+    ],
+)
+def test_a_bad_feed_query_is_a_400_naming_the_field(service_api, query, field):
+    response = service_api.get("/api/v1/users/anyone/recommendations/", query)
+    assert response.status_code == 400
+    assert list(response.json()) == [field]
