@@ -24,7 +24,12 @@ from catalog.importers import DatasetError
 from catalog.models import Category, Interaction, Item
 from config.openapi import ErrorSerializer
 from recommender import fallbacks
-from recommender.selectors import ranked_items, recommendations_for_user, recommendations_for_visitor, similar_items
+from recommender.selectors import (
+    ranked_items,
+    recommendations_for_external_id,
+    recommendations_for_visitor,
+    similar_items,
+)
 
 from . import selectors, services
 from .auth import scope
@@ -210,16 +215,14 @@ class UserRecommendationsView(APIView):
         if missing:
             raise ValidationError({"context": [f"Unknown item '{missing[0]}'."]})
         category = data["category"].slug if data.get("category") else None
-        user = selectors.user_by_external_id(external_id=external_id)
-        if user is not None:
-            recommendations = recommendations_for_user(
-                user=user,
-                k=data["k"],
-                category=category,
-                exclude_seen=data["exclude_seen"],
-                context_item_ids=list(context_ids.values()),
-            )
-        else:
+        recommendations = recommendations_for_external_id(
+            external_id=external_id,
+            k=data["k"],
+            category=category,
+            exclude_seen=data["exclude_seen"],
+            context_item_ids=list(context_ids.values()),
+        )
+        if recommendations is None:  # not stored yet: the cold-start feed of what the request says
             recommendations = recommendations_for_visitor(
                 profile=query.profile(),
                 interests=data.get("interests", []),

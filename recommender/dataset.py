@@ -122,19 +122,31 @@ class UserRow(NamedTuple):
     profile: dict  # the Profile's values ({} when the user has none)
     text: str  # the profile text that is (or should be) embedded
     has_vector: bool  # whether features.text holds the current vector of that text
+    user_id: int | None  # whose profile it is (None: no profile found)
 
 
-def user_feature_row(*, user_id: int, dim: int, category_cols: dict[int, int], occupations, model_name: str) -> UserRow:
+def user_feature_row(
+    *,
+    user_id: int | None = None,
+    external_id: str | None = None,
+    dim: int,
+    category_cols: dict[int, int],
+    occupations,
+    model_name: str,
+) -> UserRow:
     """One user's profile features in one query (profile, its interests, its stored vector): the feed's path.
 
-    The same features as `user_feature_rows` gives for this user.
+    The user by `user_id`, or by their profile's `external_id` (a service client's id for them). The
+    same features as `user_feature_rows` gives for this user.
     """
     stored = UserEmbedding.objects.filter(user_id=OuterRef("user_id"), model_name=model_name)
+    owner = {"user_id": user_id} if external_id is None else {"external_id": external_id}
     rows = list(
-        Profile.objects.filter(user_id=user_id)
+        Profile.objects.filter(**owner)
         .annotate(stored_hash=Subquery(stored.values("text_hash")[:1]), stored=Subquery(stored.values("vector")[:1]))
-        .values(*PROFILE_TEXT_FIELDS, "stored_hash", "stored", "interests__id", "interests__name")
+        .values(*PROFILE_TEXT_FIELDS, "user_id", "stored_hash", "stored", "interests__id", "interests__name")
     )  # one row per interest (one with no interest when there is none)
+    user_id = rows[0]["user_id"] if rows else user_id
     profile = {field: rows[0][field] for field in PROFILE_TEXT_FIELDS} if rows else {}
     interests = [(r["interests__id"], r["interests__name"]) for r in rows if r["interests__id"] is not None]
     text = profile_text(profile=profile, interest_names=[name for _, name in interests]) if profile else ""
@@ -145,7 +157,7 @@ def user_feature_row(*, user_id: int, dim: int, category_cols: dict[int, int], o
         **demographics_of([profile], occupations),
         interests=multi_hot([(user_id, pk) for pk, _ in interests], {user_id: 0}, category_cols, 1),
     )
-    return UserRow(features=features, profile=profile, text=text, has_vector=vector is not None)
+    return UserRow(features=features, profile=profile, text=text, has_vector=vector is not None, user_id=user_id)
 
 
 class Histories(NamedTuple):

@@ -39,6 +39,7 @@ class Ranked:
 
 @dataclass
 class UserSignals:
+    user_id: int | None  # None: someone not stored (a service client's visitor)
     context: ScoreContext
     users: np.ndarray
     seen_ids: set[int]
@@ -48,17 +49,19 @@ class UserSignals:
     has_demographics: bool
 
 
-def user_signals(*, state: ServingState, user) -> UserSignals:
+def user_signals(*, state: ServingState, user=None, external_id: str | None = None) -> UserSignals | None:
     """What the model knows about this user right now: profile features and history (fold-in).
 
-    Two queries (profile with its interests and stored vector, history); a profile text not embedded
-    yet (the first feed after onboarding, before a worker got to it) is embedded here, once.
+    The user, or the one whose profile has this external id (None when there is none). Two queries
+    (profile with its interests and stored vector, history); a profile text not embedded yet (the first
+    feed after onboarding, before a worker got to it) is embedded here, once.
     """
     scorer = state.scorer
 
     def read():
         return user_feature_row(
-            user_id=user.pk,
+            user_id=None if user is None else user.pk,
+            external_id=external_id,
             dim=scorer.text_dim,
             category_cols=state.category_cols,
             occupations=state.occupation_names,
@@ -66,14 +69,16 @@ def user_signals(*, state: ServingState, user) -> UserSignals:
         )
 
     row = read()
+    if row.user_id is None:  # no profile has this external id
+        return None
     if row.text and not row.has_vector:
         from recommender.embeddings.services import embed_users
 
-        embed_users(user_ids=[user.pk])
+        embed_users(user_ids=[row.user_id])
         row = read()
-    history = histories(user_ids=[user.pk], item_map=scorer.item_map)
+    history = histories(user_ids=[row.user_id], item_map=scorer.item_map)
     (seen,), (liked,) = history.seen, history.liked
-    known = str(user.pk) in scorer.user_map
+    known = str(row.user_id) in scorer.user_map
     context = ScoreContext(
         features=row.features,
         histories=[seen],
@@ -82,8 +87,9 @@ def user_signals(*, state: ServingState, user) -> UserSignals:
         first_time=history.first_time,
     )
     return UserSignals(
+        user_id=row.user_id,
         context=context,
-        users=np.array([scorer.user_map.index_of([user.pk])[0] if known else 0]),
+        users=np.array([scorer.user_map.index_of([row.user_id])[0] if known else 0]),
         seen_ids=history.seen_ids[0],
         liked_columns=liked,
         interests=row.features.interests[0],

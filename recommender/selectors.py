@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count
 
+from accounts.models import Profile, User
 from catalog.models import Interaction, Item
 from recommender import fallbacks, ranking, visitors
 from recommender.serving import serving_state
@@ -76,6 +77,29 @@ def recommendations_for_user(
     signals = ranking.user_signals(state=state, user=user)
     if context_item_ids:
         signals = visitors.with_context(state=state, signals=signals, item_ids=context_item_ids)
+    return _ranked_feed(state, signals, user=user, k=k, category=category, exclude_seen=exclude_seen)
+
+
+def recommendations_for_external_id(
+    *, external_id: str, k: int = 20, category: str | None = None, exclude_seen: bool = True, context_item_ids=()
+) -> list[Recommendation] | None:
+    """`recommendations_for_user` for the user whose profile has this external id; None when no one
+    has it. With a live model the profile is read by external id, so this costs no query more."""
+    state = serving_state()
+    if state is None:
+        profile = Profile.objects.select_related("user").filter(external_id=external_id).first()
+        if profile is None:
+            return None
+        user = profile.user
+        return recommendations_for_user(
+            user=user, k=k, category=category, exclude_seen=exclude_seen, context_item_ids=context_item_ids
+        )
+    signals = ranking.user_signals(state=state, external_id=external_id)
+    if signals is None:
+        return None
+    if context_item_ids:
+        signals = visitors.with_context(state=state, signals=signals, item_ids=context_item_ids)
+    user = User(pk=signals.user_id)  # stands for the account (its pk is all the feed reads from it)
     return _ranked_feed(state, signals, user=user, k=k, category=category, exclude_seen=exclude_seen)
 
 

@@ -43,6 +43,7 @@ def visitor_signals(
         first_time=np.array([np.nan]),
     )
     return UserSignals(
+        user_id=None,
         context=context,
         users=np.array([0]),
         seen_ids=set(context_item_ids),

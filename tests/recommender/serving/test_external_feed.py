@@ -2,6 +2,9 @@
 feed, users not stored yet the cold-start feed of what the request says, context items count as liked."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -86,3 +89,21 @@ def test_similar_items_by_external_id_are_the_similar_items_of_that_item(world, 
     assert response.status_code == 200
     assert ids(response.json()["results"]) == [r.item.pk for r in selectors.similar_items(item=item, k=5)]
     assert api.get("/api/v1/items/by-external-id/nope/similar/").status_code == 404
+
+
+def test_a_feed_by_external_id_costs_the_queries_of_the_logged_in_feed(world, api, settings):
+    settings.SERVING_CHECK_SECONDS = 3600  # the change check (three queries) runs on neither measured request
+    fan = world.users[5]
+    token = Token.objects.create(user=fan)
+    person = APIClient()
+    person.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    calls = ((person, "/api/v1/recommendations/?k=20"), (api, "/api/v1/users/u5/recommendations/?k=20"))
+    for client, path in calls:  # warm: the serving state's change check runs at most every 2 s
+        assert client.get(path).status_code == 200
+    counted = []
+    for client, path in calls:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(path)
+        counted.append(len(queries))
+    assert counted[0] == counted[1]  # the key's lookup takes the token's place; the profile is read once
+    assert ids(response.json()["results"]) == [r.item.pk for r in selectors.recommendations_for_user(user=fan, k=20)]
