@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: demo test lint venv sysdeps data serve worker worker-gpu beat stack bench clean
+.PHONY: demo test lint venv sysdeps data serve worker worker-gpu beat stack clean
 
 # mysqlclient compiles against the MariaDB client headers; install them when they are missing.
 sysdeps:
