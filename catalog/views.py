@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from recommender.impressions import impressions_record
 from recommender.selectors import also_liked, popular_items, recommendations_for_user, similar_items
 
 from . import site_selectors
@@ -35,6 +36,7 @@ def _feed_context(request) -> dict:
     slug = category.slug if category else None
     if request.user.is_authenticated:
         recommendations = recommendations_for_user(user=request.user, k=FEED_SIZE, category=slug)
+        impressions_record(feed=recommendations, surface="site")
     else:
         recommendations = popular_items(k=FEED_SIZE, category=slug)
     return {

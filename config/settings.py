@@ -303,6 +303,8 @@ FEED_EXHAUSTIVE_ITEMS = env.int("FEED_EXHAUSTIVE_ITEMS", default=20_000)
 # A newcomer (at most FEW_SHOT_MAX interactions) sees each interest they stated within the first this
 # many places of the feed, when the catalog has an item there (recommender/rerank.py); 0 turns it off.
 FEED_INTEREST_COVERAGE = env.int("FEED_INTEREST_COVERAGE", default=10)
+# Record what each feed showed (recommender/impressions.py) for the staff pages' online figures.
+FEED_IMPRESSIONS = env.bool("FEED_IMPRESSIONS", default=True)
 AUTO_RETRAIN = env.bool("AUTO_RETRAIN", default=bool(CELERY_BROKER_URL))
 RETRAIN_AFTER_N = env.int("RETRAIN_AFTER_N", default=500)
 RETRAIN_AFTER_MINUTES = env.int("RETRAIN_AFTER_MINUTES", default=60)

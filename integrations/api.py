@@ -24,6 +24,7 @@ from catalog.importers import DatasetError
 from catalog.models import Category, Interaction, Item
 from config.openapi import ErrorSerializer
 from recommender import fallbacks
+from recommender.impressions import impressions_record
 from recommender.selectors import (
     ranked_items,
     recommendations_for_external_id,
@@ -222,7 +223,9 @@ class UserRecommendationsView(APIView):
             exclude_seen=data["exclude_seen"],
             context_item_ids=list(context_ids.values()),
         )
-        if recommendations is None:  # not stored yet: the cold-start feed of what the request says
+        if recommendations is not None:
+            impressions_record(feed=recommendations, surface="service")
+        else:  # not stored yet: the cold-start feed of what the request says
             recommendations = recommendations_for_visitor(
                 profile=query.profile(),
                 interests=data.get("interests", []),

@@ -9,6 +9,7 @@ from catalog.api.lists import RecommendationListSerializer, ranked_response
 from config.openapi import ErrorSerializer
 from integrations.auth import IsPerson
 
+from .impressions import impressions_record
 from .models import EvaluationReport
 from .selectors import recommendations_for_user
 from .serializers import EvaluationReportSerializer, FeedQuerySerializer
@@ -75,6 +76,8 @@ class RecommendationViewSet(viewsets.ViewSet):
         recommendations = recommendations_for_user(
             user=user, k=query.validated_data["k"], category=category.slug if category else None
         )
+        if user == request.user:  # staff reading someone else's feed is not that user seeing it
+            impressions_record(feed=recommendations, surface="api")
         return ranked_response(recommendations)
 
 

@@ -2,6 +2,7 @@ import numpy as np
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class EmbeddingBase(models.Model):
@@ -109,3 +110,31 @@ class TaskLock(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class Impression(models.Model):
+    """One item shown to a user in a feed: what, where in the list, by which model and regime, when.
+
+    Written in one multi-row INSERT per feed (`recommender.impressions`); the reactions are the
+    interactions that follow (`staff_selectors.online_metrics`).
+    """
+
+    class Regime(models.TextChoices):
+        USER_COLD = "user_cold", "User-cold"
+        FEW_SHOT = "few_shot", "Few-shot"
+        WARM = "warm", "Warm"
+        FALLBACK = "fallback", "No model (fallbacks)"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="impressions")
+    item = models.ForeignKey("catalog.Item", on_delete=models.CASCADE, related_name="impressions")
+    position = models.PositiveSmallIntegerField()  # 0 is the top of the feed
+    model_version = models.ForeignKey(ModelVersion, null=True, blank=True, on_delete=models.SET_NULL)
+    regime = models.CharField(max_length=16, choices=Regime.choices)
+    surface = models.CharField(max_length=16)  # api, site or service
+    shown_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "item", "shown_at"], name="impression_user_item")]
+
+    def __str__(self):
+        return f"item {self.item_id} at {self.position} for user {self.user_id}"

@@ -24,6 +24,16 @@ class Recommendation:
     reason: str
 
 
+class Feed(list):
+    """A user's ranked Recommendations, and how they were made (what `impressions_record` stores)."""
+
+    def __init__(
+        self, items=(), *, user_id: int | None = None, version_id: int | None = None, regime: str = "fallback"
+    ):
+        super().__init__(items)
+        self.user_id, self.version_id, self.regime = user_id, version_id, regime
+
+
 def _materialise(ranked: list[ranking.Ranked]) -> list[Recommendation]:
     # The fields a card or ItemBriefSerializer shows (not the description and attributes: they can be long).
     items = Item.objects.only(*CARD_FIELDS).prefetch_related("categories").in_bulk([r.item_id for r in ranked])
@@ -58,7 +68,7 @@ def popular_items(*, k: int = 20, category: str | None = None, exclude_ids=()) -
 
 def recommendations_for_user(
     *, user, k: int = 20, category: str | None = None, exclude_seen: bool = True, context_item_ids=()
-) -> list[Recommendation]:
+) -> Feed:
     """Top-k active items for this user (None or anonymous: trending and popular), never seen before
     unless exclude_seen is off. context_item_ids: items the user just showed interest in that are not
     stored yet (a service client's inline context); they count as liked history.
@@ -66,14 +76,14 @@ def recommendations_for_user(
     With a live model: the user's profile, vector and history in two queries, the items in two.
     """
     if user is None or not user.is_authenticated:
-        return _materialise(_pad([], user=None, k=k, category=category, seen=set()))
+        return Feed(_materialise(_pad([], user=None, k=k, category=category, seen=set())))
     state = serving_state()
     if state is None:
         seen = set(Interaction.objects.filter(user=user).values_list("item_id", flat=True)) | set(context_item_ids)
         interests = list(user.profile.interests.values_list("slug", "name")) if hasattr(user, "profile") else []
         seen = seen if exclude_seen else set()
         ranked = _interest_first(interests=interests, k=k, category=category, seen=seen)
-        return _materialise(_pad(ranked, user=user, k=k, category=category, seen=seen))
+        return Feed(_materialise(_pad(ranked, user=user, k=k, category=category, seen=seen)), user_id=user.pk)
     signals = ranking.user_signals(state=state, user=user)
     if context_item_ids:
         signals = visitors.with_context(state=state, signals=signals, item_ids=context_item_ids)
@@ -82,7 +92,7 @@ def recommendations_for_user(
 
 def recommendations_for_external_id(
     *, external_id: str, k: int = 20, category: str | None = None, exclude_seen: bool = True, context_item_ids=()
-) -> list[Recommendation] | None:
+) -> Feed | None:
     """`recommendations_for_user` for the user whose profile has this external id; None when no one
     has it. With a live model the profile is read by external id, so this costs no query more."""
     state = serving_state()
@@ -105,7 +115,7 @@ def recommendations_for_external_id(
 
 def recommendations_for_visitor(
     *, profile: dict, interests: list, k: int = 20, category: str | None = None, context_item_ids=()
-) -> list[Recommendation]:
+) -> Feed:
     """Top-k for someone not stored, from what the request says: profile values (about, age, gender,
     occupation, location), interests (Category objects) and context items (Item pks, counted as liked).
     The cold-start feed a new user with that profile would get; the context items are never shown."""
@@ -114,14 +124,14 @@ def recommendations_for_visitor(
     if state is None:
         pairs = [(c.slug, c.name) for c in interests]
         ranked = _interest_first(interests=pairs, k=k, category=category, seen=seen)
-        return _materialise(_pad(ranked, user=None, k=k, category=category, seen=seen))
+        return Feed(_materialise(_pad(ranked, user=None, k=k, category=category, seen=seen)))
     signals = visitors.visitor_signals(
         state=state, profile=profile, interests=[(c.pk, c.name) for c in interests], context_item_ids=list(seen)
     )
     return _ranked_feed(state, signals, user=None, k=k, category=category, exclude_seen=True)
 
 
-def _ranked_feed(state, signals, *, user, k: int, category, exclude_seen: bool) -> list[Recommendation]:
+def _ranked_feed(state, signals, *, user, k: int, category, exclude_seen: bool) -> Feed:
     in_category = None
     if category:
         in_category = set(Item.objects.filter(categories__slug=category).values_list("id", flat=True))
@@ -129,7 +139,9 @@ def _ranked_feed(state, signals, *, user, k: int, category, exclude_seen: bool) 
         state=state, user=user, k=k, only_item_ids=in_category, exclude_seen=exclude_seen, signals=signals
     )
     seen = signals.seen_ids if exclude_seen else set()
-    return _materialise(_pad(ranked, user=user, k=k, category=category, seen=seen))
+    regime = str(state.scorer.regimes(signals.context)[0])
+    recommendations = _materialise(_pad(ranked, user=user, k=k, category=category, seen=seen))
+    return Feed(recommendations, user_id=signals.user_id, version_id=state.version_id, regime=regime)
 
 
 def _interest_first(*, interests: list[tuple[str, str]], k: int, category, seen: set[int]) -> list[ranking.Ranked]:

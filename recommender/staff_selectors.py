@@ -1,12 +1,19 @@
-"""Reads behind the staff pages: reports, model versions, the retrain state, embedding coverage."""
+"""Reads behind the staff pages: reports, model versions, the retrain state, embedding coverage, and
+how the feeds do online (impressions and the reactions that follow them)."""
 
+import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Count, DateTimeField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from catalog.models import Interaction
+
 from .embeddings import selectors as embeddings_selectors
-from .models import EvaluationReport, ModelVersion, TaskLock
+from .fallbacks import POSITIVE
+from .models import EvaluationReport, Impression, ModelVersion, TaskLock
+
+REACTION_WINDOW = dt.timedelta(days=7)  # an interaction this long after an impression is its reaction
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,35 @@ def evaluation_progress() -> str | None:
     """What a running evaluation is doing now ("" before its first note), or None when none runs."""
     row = TaskLock.objects.filter(name="evaluation", expires_at__gt=timezone.now()).values("progress").first()
     return None if row is None else row["progress"]
+
+
+def online_metrics(*, days: int = 30, top: int = 10, window: dt.timedelta = REACTION_WINDOW) -> list[dict]:
+    """Per model version and regime, over the last `days`: impressions in the top `top` places of the
+    feeds, the users they went to, and the share followed by an interaction with that item by that
+    user within `window` (click-through@top) and by a like (like rate@top), newest version first."""
+    since = timezone.now() - dt.timedelta(days=days)
+    after = Interaction.objects.filter(
+        user=OuterRef("user"),
+        item=OuterRef("item"),
+        timestamp__gte=OuterRef("shown_at"),
+        timestamp__lte=ExpressionWrapper(OuterRef("shown_at") + window, output_field=DateTimeField()),
+    )
+    rows = (
+        Impression.objects.filter(shown_at__gte=since, position__lt=top)
+        .annotate(reacted=Exists(after), liked=Exists(after.filter(POSITIVE)))
+        .values("model_version_id", "regime")
+        .annotate(
+            impressions=Count("id"),
+            users=Count("user", distinct=True),
+            reactions=Count("id", filter=Q(reacted=True)),
+            likes=Count("id", filter=Q(liked=True)),
+        )
+        .order_by(F("model_version_id").desc(nulls_last=True), "regime")
+    )
+    return [
+        {**row, "ctr": row["reactions"] / row["impressions"], "like_rate": row["likes"] / row["impressions"]}
+        for row in rows
+    ]
 
 
 def embedding_coverage() -> Coverage:

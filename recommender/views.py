@@ -52,6 +52,7 @@ def dashboard(request):
         "coverage": staff_selectors.embedding_coverage(),
         "reports": staff_selectors.report_list()[:5],
         "evaluating": staff_selectors.evaluation_progress(),
+        "online": staff_selectors.online_metrics(),
         "eager": settings.CELERY_TASK_ALWAYS_EAGER,
     }
     return render(request, "recommender/dashboard.html", context)
