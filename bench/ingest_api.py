@@ -12,7 +12,8 @@ Then the two databases are compared row by row, and everything is sent again (no
 
 Feed by external id: on the feed bench's database (bench/feed_http.py builds it: ML-100K, trained),
 GET /api/v1/users/<external id>/recommendations/?k=20 with a key against GET /api/v1/recommendations/?k=20
-with the same users' tokens, interleaved, single client: p50 / p95 and their ratio.
+with the same users' tokens, and the same logged-in feed on a second server with FEED_IMPRESSIONS=0
+(what recording impressions costs), interleaved in rotating order, single client: p50 / p95.
 """
 
 import argparse
@@ -163,24 +164,34 @@ def feed(args) -> None:
     ensure_trained(env, args.feed_database_url)
     pairs = json.loads(manage(env, "shell", "-c", FEED_USERS).strip().splitlines()[-1])
     key = manage(env, "create_api_key", "--name", "bench-feed", "--scopes", "recommend").strip()
-    server = Server(env)
+    server, quiet = Server(env), Server({**env, "FEED_IMPRESSIONS": "0"})
+    by_token = [{"Authorization": f"Token {token}"} for token, _ in pairs]
+    by_key = {"Authorization": f"Api-Key {key}"}
+    own, external = "/api/v1/recommendations/?k=20", [f"/api/v1/users/{e}/recommendations/?k=20" for _, e in pairs]
+    samples = {"logged-in feed (token)": [], "by external id (API key)": [], "logged-in, no impressions": []}
     try:
-        by_token = [{"Authorization": f"Token {token}"} for token, _ in pairs]
-        by_key = {"Authorization": f"Api-Key {key}"}
-        paths = [f"/api/v1/users/{external_id}/recommendations/?k=20" for _, external_id in pairs]
-        timed(server.port, "/api/v1/recommendations/?k=20", by_token, 40)  # warm up both workers
-        logged_in, external = [], []
-        for i in range(args.requests):  # interleaved, so both see the same machine
-            logged_in.append(timed(server.port, "/api/v1/recommendations/?k=20", [by_token[i % len(pairs)]], 1)[0])
-            external.append(timed(server.port, paths[i % len(paths)], [by_key], 1)[0])
+        for port in (server.port, quiet.port):
+            timed(port, own, by_token, 40)  # warm up both workers of each server
+        for i in range(args.requests):  # interleaved, so all three see the same machine
+            j = i % len(pairs)
+            calls = [
+                (server.port, own, by_token[j]),
+                (server.port, external[j], by_key),
+                (quiet.port, own, by_token[j]),
+            ]
+            for name, (port, path, headers) in zip(samples, calls[i % 3 :] + calls[: i % 3], strict=True):
+                samples[name].append(timed(port, path, [headers], 1)[0])
     finally:
         server.stop()
-    logged_in, external = np.array(logged_in), np.array(external)
-    p95 = np.percentile(external, 95) / np.percentile(logged_in, 95)
-    print(f"\nfeed, {len(pairs)} known users, {args.requests} requests each way, single client:")
-    for name, ms in (("logged-in feed (token)", logged_in), ("by external id (API key)", external)):
-        print(f"  {name:<26}  p50 {np.percentile(ms, 50):6.1f} ms  p95 {np.percentile(ms, 95):6.1f} ms")
-    print(f"  p95 by external id: {p95:.2f}x the logged-in feed's")
+        quiet.stop()
+    p95 = {name: np.percentile(ms, 95) for name, ms in samples.items()}
+    print(f"\nfeed, {len(pairs)} known users, {args.requests} requests each, single client, interleaved:")
+    for name, ms in samples.items():
+        print(f"  {name:<26}  p50 {np.percentile(ms, 50):6.1f} ms  p95 {p95[name]:6.1f} ms")
+    ratio = p95["by external id (API key)"] / p95["logged-in feed (token)"]
+    print(f"  p95 by external id: {ratio:.2f}x the logged-in feed's")
+    cost = p95["logged-in feed (token)"] - p95["logged-in, no impressions"]
+    print(f"  impressions add {cost:+.1f} ms to the logged-in feed's p95 (FEED_IMPRESSIONS=1 against 0)")
 
 
 def main() -> None:
