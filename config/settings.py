@@ -213,11 +213,14 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "integrations.throttles.PersonRateThrottle",
+        "integrations.throttles.ServiceRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("API_THROTTLE_ANON", default="60/min"),
         "user": env.str("API_THROTTLE_USER", default="600/min"),
+        # Per service client key: one backend asks on behalf of all its users.
+        "service": env.str("API_THROTTLE_SERVICE", default="6000/min"),
         # Sign-in attempts (site login and API token), checked before the password is (accounts/throttles.py).
         "login_ip": env.str("LOGIN_THROTTLE_IP", default="20/min"),
         "login_username": env.str("LOGIN_THROTTLE_USERNAME", default="5/min"),

@@ -7,9 +7,11 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
+from rest_framework.throttling import UserRateThrottle
 
 from integrations.models import ServiceClient
 from integrations.services import client_create
+from integrations.throttles import ServiceRateThrottle
 from tests.integrations.conftest import key_client
 
 pytestmark = pytest.mark.django_db
@@ -70,3 +72,15 @@ def test_keys_never_reach_the_logs(caplog):
     key_client(key[:-1] + "x").get(POPULAR)  # a wrong key: 401
     key_client(key).post("/api/v1/items:batch", [{"external_id": "a"}], format="json")  # a refused batch
     assert caplog.records and all(secret not in record.getMessage() for record in caplog.records)
+
+
+def test_a_key_has_its_own_rate_not_a_persons(monkeypatch, alice_api):
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "1/min"})
+    monkeypatch.setattr(ServiceRateThrottle, "THROTTLE_RATES", {"service": "3/min"})
+    _, key = client_create(name="shop", scopes=["recommend"])
+    shop = key_client(key)
+    assert [shop.get(POPULAR).status_code for _ in range(4)] == [200, 200, 200, 429]  # above a person's 1/min
+    assert int(shop.get(POPULAR)["Retry-After"]) > 0
+    assert [alice_api.get("/api/v1/me/").status_code for _ in range(2)] == [200, 429]  # people keep theirs
+    _, other = client_create(name="other shop", scopes=["recommend"])
+    assert key_client(other).get(POPULAR).status_code == 200  # per key
