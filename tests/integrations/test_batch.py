@@ -254,3 +254,13 @@ def test_a_bad_feed_query_is_a_400_naming_the_field(service_api, query, field):
     response = service_api.get("/api/v1/users/anyone/recommendations/", query)
     assert response.status_code == 400
     assert list(response.json()) == [field]
+
+
+def test_each_batch_endpoint_documents_its_own_rows(anon_api):
+    paths = anon_api.get("/api/schema/", {"format": "json"}).json()["paths"]
+    for kind, field in (("items", "title"), ("users", "about"), ("interactions", "item")):
+        operation = paths[f"/api/v1/{kind}:batch"]["post"]
+        assert operation["summary"].startswith(f"Send up to 10,000 {kind} by external id")
+        example = operation["requestBody"]["content"]["application/json"]["schema"]["example"]
+        assert field in example[0]
+        assert set(operation["responses"]) >= {"200", "400", "401", "403", "413", "429"}
