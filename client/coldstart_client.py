@@ -8,8 +8,8 @@
     for rec in api.recommendations("c-1042", k=10):
         print(rec.external_id, rec.title, rec.reason)
 
-Rows are sent in batches of up to 10,000 per request (the server's limit); requests answered 429 or
-503 are retried with exponential backoff, honouring Retry-After (batches are idempotent, so a retried
+Rows are sent in batches of up to 10,000 per request (the server's limit); requests answered 409, 429
+or 503 are retried with exponential backoff, honouring Retry-After (batches are idempotent, so a retried
 one changes nothing twice). Needs only `requests`.
 """
 
@@ -92,7 +92,7 @@ class Client:
         retry = Retry(
             total=retries,
             backoff_factor=backoff,
-            status_forcelist=(429, 503),
+            status_forcelist=(409, 429, 503),  # 409: a concurrent batch wrote the same new rows
             allowed_methods=None,  # every method: the batches are idempotent
             respect_retry_after_header=True,
             raise_on_status=False,

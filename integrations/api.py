@@ -7,6 +7,7 @@ token is refused here, and a key is refused by the person's endpoints.
 from dataclasses import asdict
 
 from django.conf import settings
+from django.db import IntegrityError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -53,6 +54,9 @@ class BatchView(APIView):
     def post(self, request):
         try:
             summary = services.batch_ingest(kind=self.kind, rows=request.data)
+        except IntegrityError:  # another request created some of the same rows meanwhile (a retry racing)
+            body = {"detail": "Another request wrote some of these rows at the same time; send the batch again."}
+            return Response(body, status=status.HTTP_409_CONFLICT, headers={"Retry-After": "1"})
         except DatasetError as error:
             where = f"row {error.line}: " if error.line is not None else ""
             body = {"detail": where + error.problem, "errors": [row_error(error)]}
@@ -75,7 +79,11 @@ def batch_view(kind: str, example: dict):
             "retraining checks are queued once per batch."
         ),
         request={"application/json": {"type": "array", "items": {"type": "object"}, "example": [example]}},
-        responses={200: BatchSummarySerializer, 400: BatchErrorSerializer},
+        responses={
+            200: BatchSummarySerializer,
+            400: BatchErrorSerializer,
+            409: OpenApiResponse(ErrorSerializer, "A concurrent request wrote the same new rows; send it again."),
+        },
     )
 
     def post(self, request):  # a function of its own: the schema decorator annotates the function

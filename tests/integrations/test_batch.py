@@ -264,3 +264,17 @@ def test_each_batch_endpoint_documents_its_own_rows(anon_api):
         example = operation["requestBody"]["content"]["application/json"]["schema"]["example"]
         assert field in example[0]
         assert set(operation["responses"]) >= {"200", "400", "401", "403", "413", "429"}
+
+
+def test_a_batch_racing_another_for_the_same_new_rows_is_told_to_send_again(service_api, monkeypatch):
+    from django.db import IntegrityError
+
+    def racing(**kwargs):
+        raise IntegrityError("Duplicate entry 'sku-0' for key 'external_id'")
+
+    monkeypatch.setattr("integrations.services.batch_ingest", racing)
+    response = service_api.post(ITEMS, catalog_rows(1), format="json")
+    assert response.status_code == 409 and response["Retry-After"] == "1"
+    assert response.json() == {
+        "detail": "Another request wrote some of these rows at the same time; send the batch again."
+    }
