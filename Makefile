@@ -36,7 +36,7 @@ demo: venv
 	$(PY) manage.py create_demo_staff
 	@# The side-by-side evaluation the staff pages show, in the background (one seed, a few minutes;
 	@# its progress is on the staff page, its log in data/demo-evaluate.log). Skipped once a report exists.
-	$(PY) manage.py shell -c "from recommender.models import EvaluationReport as R; exit(R.objects.exists())" \
+	$(PY) manage.py shell -v 0 -c "from recommender.models import EvaluationReport as R; exit(R.objects.exists())" \
 		&& ($(PY) manage.py evaluate --seeds 1 > data/demo-evaluate.log 2>&1 &) || true
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
