@@ -68,6 +68,10 @@ class ServingState:
 
 _lock = threading.Lock()
 _state: ServingState | None = None
+# The live version whose artifact could not be loaded, and when: tried again only after LOAD_RETRY_SECONDS
+# (a file that failed its checksum stays failed; reading it cost ~0.2 s on every feed request).
+LOAD_RETRY_SECONDS = 60.0
+_failed: list = [None, 0.0]
 
 
 def catalog_stamp(*, model_name: str) -> tuple:
@@ -143,11 +147,15 @@ def serving_state() -> ServingState | None:
             return None
         scorer = _state.scorer if _state is not None and _state.version_id == live.pk else None
         if scorer is None:
+            failed_id, failed_at = _failed
+            if failed_id == live.pk and time.monotonic() - failed_at < LOAD_RETRY_SECONDS:
+                return _state  # not read (and checksummed) again on every request
             try:
                 scorer = load_version(live)
             except (ArtifactError, ArtifactMismatch) as exc:
                 # Keep serving what this process already had rather than failing every request.
                 logger.error("live model version %s cannot be loaded: %s", live.pk, exc)
+                _failed[:] = [live.pk, time.monotonic()]
                 return _state
         _state = _build(live, scorer, stamp)
         return _state
@@ -164,3 +172,4 @@ def reset() -> None:
     global _state
     with _lock:
         _state = None
+        _failed[:] = [None, 0.0]

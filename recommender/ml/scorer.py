@@ -24,6 +24,7 @@ kinds: held out, and, as after a retrain, trained on with their first interactio
 most ITEM_FEW_MAX training positives also gets its content score.
 """
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict
@@ -36,13 +37,14 @@ from recommender.ml.artifact import ArtifactMismatch, read_artifact, write_artif
 from recommender.ml.blend import COLD_SPLITS, REGIMES, Stacked, fit_weights, inner_splits
 from recommender.ml.components import KernelParams, NewcomerModel, UserKernel
 from recommender.ml.data import ItemFeatures, RecData, ScoreContext, UserFeatures
-from recommender.ml.hybrid_parts import FEW_SHOT_MAX, FORMAT_VERSION, PARTS, RETIRED_PARTS, Parts, row_spread
+from recommender.ml.hybrid_parts import FEW_SHOT_MAX, FORMAT_VERSION, PARTS, Parts, row_spread
 from recommender.ml.locks import MODEL_LOAD_LOCK
 from recommender.ml.mapping import IdMap
 from recommender.ml.metrics import top_k
 from recommender.ml.neural import NeuralConfig, TwoTower, pick_device
 from recommender.ml.newcomer_net import NewcomerNet
 
+logger = logging.getLogger(__name__)
 DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
 # The smallest validation gain a blend-weight step must bring: one split of a few hundred users
 # (warm), or the stacked cold folds (three times the users; 0.0005 gave the best few-shot blends
@@ -399,17 +401,21 @@ class HybridScorer(Parts):
 
 
 def _current_weights(path, weights: dict) -> dict:
-    """The saved blend weights of today's parts. An artifact of format 5 also weighs parts retired
-    since (`RETIRED_PARTS`, or the warm kernel and cmap); it loads only when all of those weigh 0,
-    since without them it would not score as it was validated. Otherwise it names the part."""
+    """The saved blend weights of today's parts. An artifact of format 5 may also weigh parts retired
+    since (`RETIRED_PARTS`, the warm kernel and cmap, the few-shot ease and ease_seen); they are dropped,
+    with a warning naming them when they had a weight (the model then scores a little differently from
+    how it was validated, until the next retrain), so the live model keeps serving across the upgrade."""
     current = {}
     for regime, parts in weights.items():
-        extra = {name: w for name, w in parts.items() if name not in PARTS[regime]}
-        used = sorted(name for name, w in extra.items() if w)
-        if used:
-            raise ArtifactMismatch(
-                f"model artifact {path} weighs the part {used[0]!r} in {regime}, which this version no longer"
-                f" has (retired: {', '.join(sorted(RETIRED_PARTS))}); train a new model"
+        dropped = {name: w for name, w in parts.items() if name not in PARTS[regime] and w}
+        if dropped:
+            names = ", ".join(f"{name} ({w:g})" for name, w in sorted(dropped.items()))
+            logger.warning(
+                "model artifact %s weighs parts this version no longer has in %s: %s; scoring without them"
+                " until the next retrain",
+                path,
+                regime,
+                names,
             )
         current[regime] = {name: w for name, w in parts.items() if name in PARTS[regime]}
     return current

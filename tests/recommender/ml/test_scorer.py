@@ -188,11 +188,15 @@ def test_an_artifact_of_the_previous_format_loads_while_its_retired_parts_weigh_
     assert np.array_equal(loaded.score(np.array([-1]), ctx), fitted.score(np.array([-1]), ctx))
 
 
-def test_an_artifact_that_weighs_a_retired_part_is_refused_naming_it(fitted, tmp_path):
+def test_an_artifact_that_weighs_a_retired_part_serves_without_it_and_says_so(data, fitted, tmp_path, caplog):
     path = tmp_path / "model.npz"
     _as_format_5(fitted, path, {"user_cold": {"demo": 0.35, "pop": 0.0}})
-    with pytest.raises(ArtifactMismatch, match="weighs the part 'demo' in user_cold, which this version no longer has"):
-        HybridScorer.load(path)
+    with caplog.at_level("WARNING", logger="recommender.ml.scorer"):
+        loaded = HybridScorer.load(path)
+    assert "weighs parts this version no longer has in user_cold: demo (0.35); scoring without them" in caplog.text
+    assert loaded.weights == fitted.weights
+    cold = new_user_context(data, [])
+    assert np.array_equal(loaded.score(np.array([-1]), cold), fitted.score(np.array([-1]), cold))
     fitted.save(path)
     meta, arrays = read_artifact(path)
     meta.pop("checksum")

@@ -145,3 +145,27 @@ def test_the_candidate_set_scores_the_models_items_and_a_few_new_ones(world, use
     expected |= set(np.argsort(-text)[:3])
     assert set((columns[columns >= n] - n).tolist()) == {int(i) for i in expected}
     assert {int(state.item_pks[n + i]) for i in expected} <= {item.pk for item in new}
+
+
+def test_an_artifact_that_cannot_be_loaded_is_not_read_again_on_every_request(world, users, settings, monkeypatch):
+    from recommender.ml.artifact import ArtifactError
+
+    calls = []
+
+    def broken(version):
+        calls.append(version.pk)
+        raise ArtifactError("failed its checksum")
+
+    settings.SERVING_CHECK_SECONDS = 0  # every request checks for changes
+    monkeypatch.setattr(serving, "load_version", broken)
+    serving.reset()
+    try:
+        assert [serving.serving_state() for _ in range(5)] == [None] * 5
+        assert calls == [world.version.pk]  # one attempt, then the fallbacks serve without re-reading it
+        assert len(selectors.recommendations_for_user(user=users["fan"], k=5)) == 5
+        monkeypatch.setattr(serving, "LOAD_RETRY_SECONDS", 0.0)
+        serving.serving_state()
+        assert calls == [world.version.pk] * 2  # tried again once the retry interval passed
+    finally:
+        monkeypatch.undo()
+        serving.reset()
