@@ -157,11 +157,15 @@ class InteractionsExportView(ExportView):
     queryset = Interaction.objects.exclude(user__profile__external_id=None).select_related("user__profile", "item")
 
 
-class UserDetailView(APIView):
-    """One of the client's users by external id: read it (scope read) or erase it (scope ingest)."""
+class ReadOrDeleteView(APIView):
+    """Reading needs the read scope, deleting the ingest scope."""
 
     def get_permissions(self):
         return [scope("ingest" if self.request.method == "DELETE" else "read")()]
+
+
+class UserDetailView(ReadOrDeleteView):
+    """One of the client's users by external id: read it (scope read) or erase it (scope ingest)."""
 
     @extend_schema(summary="A user by external id (scope: read)", responses=ExternalUserSerializer)
     def get(self, request, external_id: str):
@@ -180,11 +184,8 @@ class UserDetailView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ItemDetailView(APIView):
+class ItemDetailView(ReadOrDeleteView):
     """One catalog item by external id: read it (scope read) or retire it (scope ingest)."""
-
-    def get_permissions(self):
-        return [scope("ingest" if self.request.method == "DELETE" else "read")()]
 
     @extend_schema(summary="An item by external id (scope: read)", responses=ItemSerializer)
     def get(self, request, external_id: str):
