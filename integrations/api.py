@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import IntegrityError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.pagination import CursorPagination
@@ -22,7 +22,7 @@ from catalog.api.lists import RecommendationListSerializer, ranked_response
 from catalog.api.parsers import BatchJSONParser, JSONLinesParser, JSONLParser
 from catalog.api.serializers import ItemSerializer, KQuerySerializer
 from catalog.importers import DatasetError
-from catalog.models import Category, Interaction, Item
+from catalog.models import Interaction, Item
 from config.openapi import ErrorSerializer
 from recommender import fallbacks
 from recommender.impressions import impressions_record
@@ -41,6 +41,9 @@ from .serializers import (
     ExternalFeedQuerySerializer,
     ExternalInteractionSerializer,
     ExternalUserSerializer,
+    ItemRowSerializer,
+    ListQuerySerializer,
+    UserRowSerializer,
 )
 
 
@@ -120,23 +123,6 @@ class ExportView(ListAPIView):
     permission_classes = [scope("read")]
     pagination_class = ExportPagination
     filter_backends = []
-
-
-class ItemRowSerializer(serializers.ModelSerializer):
-    categories = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
-
-    class Meta:
-        model = Item
-        fields = ["external_id", "title", "description", "year", "categories", "attributes"]
-        read_only_fields = fields
-
-
-class UserRowSerializer(ExternalUserSerializer):
-    interests = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
-
-    class Meta(ExternalUserSerializer.Meta):
-        fields = ["external_id", "about", "age", "gender", "occupation", "location", "interests"]
-        read_only_fields = fields
 
 
 @extend_schema(summary="Every item, in the form items:batch takes (scope: read)")
@@ -260,12 +246,6 @@ class SimilarItemsView(APIView):
         query = KQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         return ranked_response(similar_items(item=item, k=query.validated_data["k"]))
-
-
-class ListQuerySerializer(KQuerySerializer):
-    category = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Category.objects.all(), required=False, help_text="Only this category slug."
-    )
 
 
 class RankedListView(APIView):

@@ -3,7 +3,8 @@
 from rest_framework import serializers
 
 from accounts.models import Profile
-from catalog.models import Category, Interaction
+from catalog.api.serializers import KQuerySerializer
+from catalog.models import Category, Interaction, Item
 
 CONTEXT_MAX = 50  # context items per feed request
 
@@ -107,3 +108,32 @@ class ExternalInteractionSerializer(serializers.ModelSerializer):
         model = Interaction
         fields = ["user", "item", "kind", "value", "timestamp"]
         read_only_fields = fields
+
+
+class ItemRowSerializer(serializers.ModelSerializer):
+    """An item in the form `items:batch` takes (categories by name)."""
+
+    categories = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+
+    class Meta:
+        model = Item
+        fields = ["external_id", "title", "description", "year", "categories", "attributes"]
+        read_only_fields = fields
+
+
+class UserRowSerializer(ExternalUserSerializer):
+    """A user in the form `users:batch` takes (interests by name)."""
+
+    interests = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+
+    class Meta(ExternalUserSerializer.Meta):
+        fields = ["external_id", "about", "age", "gender", "occupation", "location", "interests"]
+        read_only_fields = fields
+
+
+class ListQuerySerializer(KQuerySerializer):
+    """`k` and an optional category for the popular and trending lists."""
+
+    category = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Category.objects.all(), required=False, help_text="Only this category slug."
+    )

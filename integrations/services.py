@@ -14,8 +14,8 @@ from .models import SCOPES, ServiceClient, validate_scopes
 
 def client_create(*, name: str, scopes: list[str], expiry_date=None) -> tuple[ServiceClient, str]:
     """A new service client and its key (the only time the key exists in clear: hand it over once)."""
-    scopes = sorted(set(scopes), key=list(SCOPES).index) if set(scopes) <= set(SCOPES) else scopes
     validate_scopes(scopes)
+    scopes = sorted(set(scopes), key=list(SCOPES).index)
     if not name.strip():
         raise ValueError("a service client needs a name")
     return ServiceClient.objects.create_key(name=name.strip()[:50], scopes=scopes, expiry_date=expiry_date)

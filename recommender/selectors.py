@@ -85,9 +85,9 @@ def recommendations_for_user(
         ranked = _interest_first(interests=interests, k=k, category=category, seen=seen)
         return Feed(_materialise(_pad(ranked, user=user, k=k, category=category, seen=seen)), user_id=user.pk)
     signals = ranking.user_signals(state=state, user=user)
-    if context_item_ids:
-        signals = visitors.with_context(state=state, signals=signals, item_ids=context_item_ids)
-    return _ranked_feed(state, signals, user=user, k=k, category=category, exclude_seen=exclude_seen)
+    return _ranked_feed(
+        state, signals, user=user, k=k, category=category, exclude_seen=exclude_seen, context=context_item_ids
+    )
 
 
 def recommendations_for_external_id(
@@ -107,10 +107,10 @@ def recommendations_for_external_id(
     signals = ranking.user_signals(state=state, external_id=external_id)
     if signals is None:
         return None
-    if context_item_ids:
-        signals = visitors.with_context(state=state, signals=signals, item_ids=context_item_ids)
     user = User(pk=signals.user_id)  # stands for the account (its pk is all the feed reads from it)
-    return _ranked_feed(state, signals, user=user, k=k, category=category, exclude_seen=exclude_seen)
+    return _ranked_feed(
+        state, signals, user=user, k=k, category=category, exclude_seen=exclude_seen, context=context_item_ids
+    )
 
 
 def recommendations_for_visitor(
@@ -131,7 +131,10 @@ def recommendations_for_visitor(
     return _ranked_feed(state, signals, user=None, k=k, category=category, exclude_seen=True)
 
 
-def _ranked_feed(state, signals, *, user, k: int, category, exclude_seen: bool) -> Feed:
+def _ranked_feed(state, signals, *, user, k: int, category, exclude_seen: bool, context=()) -> Feed:
+    """Rank a stored user's feed from their signals, plus `context` (Item pks just shown interest in)."""
+    if context:
+        signals = visitors.with_context(state=state, signals=signals, item_ids=context)
     in_category = None
     if category:
         in_category = set(Item.objects.filter(categories__slug=category).values_list("id", flat=True))

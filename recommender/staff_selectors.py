@@ -10,6 +10,7 @@ from django.utils import timezone
 from catalog.models import Interaction
 
 from .embeddings import selectors as embeddings_selectors
+from .evaluations import EVALUATION_LOCK
 from .fallbacks import POSITIVE
 from .models import EvaluationReport, Impression, ModelVersion, TaskLock
 
@@ -62,7 +63,7 @@ def task_lock_list() -> list[dict]:
 
 def evaluation_progress() -> str | None:
     """What a running evaluation is doing now ("" before its first note), or None when none runs."""
-    row = TaskLock.objects.filter(name="evaluation", expires_at__gt=timezone.now()).values("progress").first()
+    row = TaskLock.objects.filter(name=EVALUATION_LOCK, expires_at__gt=timezone.now()).values("progress").first()
     return None if row is None else row["progress"]
 
 

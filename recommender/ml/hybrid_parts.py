@@ -35,8 +35,6 @@ PARTS = {
     "user_cold": ("kernel", "neural"),
     "few_shot": ("kernel", "newcomer_net", "cmap", "seq", "newcomer"),
 }
-# Parts of earlier formats, no longer fitted: an artifact that gives one of them a weight cannot be loaded.
-RETIRED_PARTS = frozenset({"pop", "demo"})
 EASE_LAMBDAS = (100.0, 200.0, 300.0, 500.0, 800.0)
 SEEN_LAMBDAS = (300.0, 600.0, 1000.0)
 SEQ_SMOOTHING = 2.0

@@ -402,7 +402,7 @@ class HybridScorer(Parts):
 
 def _current_weights(path, weights: dict) -> dict:
     """The saved blend weights of today's parts. An artifact of format 5 may also weigh parts retired
-    since (`RETIRED_PARTS`, the warm kernel and cmap, the few-shot ease and ease_seen); they are dropped,
+    since (`pop` and `demo`, the warm kernel and cmap, the few-shot ease and ease_seen); they are dropped,
     with a warning naming them when they had a weight (the model then scores a little differently from
     how it was validated, until the next retrain), so the live model keeps serving across the upgrade."""
     current = {}
