@@ -324,7 +324,7 @@ def rank_also_liked(*, state: ServingState, item_id: int, k: int) -> list[Ranked
     column = state.column_of.get(item_id)
     if column is None or column >= state.scorer.n_items:
         return []
-    weights = np.asarray(state.scorer.ease[column], dtype=np.float64).copy()
+    weights = state.scorer.also_liked(column)
     weights[column] = -np.inf
     weights[~state.active[: state.scorer.n_items]] = -np.inf
     weights[weights <= 0] = -np.inf

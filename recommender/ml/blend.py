@@ -188,3 +188,10 @@ def fit_weights(
         if not improved:
             break
     return weights, best
+
+
+def row_spread(part: np.ndarray) -> np.ndarray:
+    """Per row: the standard deviation of its scores (1 where the row is constant); a part is divided
+    by it before it is weighed in a blend."""
+    spread = part.std(axis=1)
+    return np.where(spread > 1e-12, spread, 1.0)

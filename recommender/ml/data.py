@@ -62,6 +62,23 @@ class ScoreContext:
             return np.full(len(self.histories), np.nan)
         return np.asarray(self.first_time, dtype=np.float64)
 
+    def subset(self, rows: np.ndarray) -> "ScoreContext":
+        """The context of only these users (row indices)."""
+        f = self.features
+        return ScoreContext(
+            features=UserFeatures(
+                text=f.text[rows],
+                age=f.age[rows],
+                gender=f.gender[rows],
+                occupation=f.occupation[rows],
+                interests=f.interests[rows],
+            ),
+            histories=[self.histories[i] for i in rows],
+            history_positive=[self.history_positive[i] for i in rows],
+            known_users=self.known_users,
+            first_time=None if self.first_time is None else np.asarray(self.first_time)[rows],
+        )
+
 
 def time_order(user_idx: np.ndarray, timestamp: np.ndarray) -> np.ndarray:
     """Interaction row order by user, then timestamp (ties keep data order)."""

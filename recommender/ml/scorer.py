@@ -1,8 +1,9 @@
 """HybridScorer: one model object (fit / score / save / load) for warm and cold-start ranking.
 
-It blends, per request regime, parts that are all trained on the training data only:
-- `neural`: the two-tower network (`neural.py`), with the item-id part for known items;
-- `neural_content`: the same network with item ids dropped (how a new item is scored);
+It blends, per request regime, parts that are all trained on the training data only, each one class
+behind one protocol in `parts/` (`PART_TYPES` is the registry):
+- `neural`, `neural_content` (`two_tower`): the two-tower network (`neural.py`), with the item-id part
+  for known items, and with item ids dropped (how a new item is scored);
 - `ease`: EASE item-item weights on the liked history (fold-in for any user);
 - `ease_seen`: ridge item-item weights from everything seen (low ratings too) to what is liked;
 - `seq`: how often users who saw an item went on to like each other item later (few-shot);
@@ -19,32 +20,29 @@ items, then weighted. The weights of each regime (by evidence, trained-on users 
 no history; few_shot: 1..FEW_SHOT_MAX history items; warm: more; item_cold: items without
 interactions) are fitted on inner validation splits carved from the training data
 (`blend.inner_splits`: one warm split, three cold folds whose few-shot validation users are of two
-kinds: held out, and, as after a retrain, trained on with their first interactions); hyperparameters
-(lambdas, kernel widths, network epochs) likewise. Items are scored by evidence too: one with at
-most ITEM_FEW_MAX training positives also gets its content score.
+kinds: held out, and, as after a retrain, trained on with their first interactions); each part tunes
+its own hyperparameters (lambdas, kernel widths, network epochs) on them likewise. Items are scored by
+evidence too: one with at most ITEM_FEW_MAX training positives also gets its content score.
+A part whose weight is zero in every regime is neither computed nor saved (unless the public API
+reads it: `always_kept`).
 """
 
-import logging
 import time
 from collections.abc import Callable
-from dataclasses import asdict
 
 import numpy as np
-import scipy.sparse as sp
-import torch
 
-from recommender.ml.artifact import ArtifactMismatch, read_artifact, write_artifact
-from recommender.ml.blend import COLD_SPLITS, REGIMES, Stacked, fit_weights, inner_splits
-from recommender.ml.components import KernelParams, NewcomerModel, UserKernel
-from recommender.ml.data import ItemFeatures, RecData, ScoreContext, UserFeatures
-from recommender.ml.hybrid_parts import FEW_SHOT_MAX, FORMAT_VERSION, PARTS, Parts, row_spread
+from recommender.ml.blend import COLD_SPLITS, REGIMES, Stacked, fit_weights, inner_splits, row_spread
+from recommender.ml.components import FIRST_K
+from recommender.ml.data import ItemFeatures, RecData, ScoreContext
+from recommender.ml.features import item_content, year_edges
+from recommender.ml.hybrid_parts import FEW_SHOT_MAX, PARTS
 from recommender.ml.locks import MODEL_LOAD_LOCK
-from recommender.ml.mapping import IdMap
 from recommender.ml.metrics import top_k
-from recommender.ml.neural import NeuralConfig, TwoTower, pick_device
-from recommender.ml.newcomer_net import NewcomerNet
+from recommender.ml.neural import NeuralConfig
+from recommender.ml.parts import OUTPUTS, PART_OF, PART_TYPES, Catalog, Part, Pass, Training
+from recommender.ml.scorer_artifact import read_scorer, write_scorer
 
-logger = logging.getLogger(__name__)
 DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
 # The smallest validation gain a blend-weight step must bring: one split of a few hundred users
 # (warm), or the stacked cold folds (three times the users; 0.0005 gave the best few-shot blends
@@ -55,16 +53,36 @@ MIN_GAIN, STACKED_MIN_GAIN = 0.002, 0.0005
 # Both chosen on development splits (seeds 100, 101) of ML-100K, see docs/evaluation.md.
 ITEM_FEW_MAX, ITEM_CONTENT_WEIGHT = 5, 0.5
 
-# Artifact formats this version loads: 6, and 5 (the same arrays plus parts retired since; see
-# `_current_weights`), so the live model keeps serving across the upgrade until the next retrain.
-READABLE_FORMATS = frozenset({5, FORMAT_VERSION})
-
 # Told the phase a fit is starting, how many phases are done and how many there are in all.
 Progress = Callable[[str, int, int], None]
 
 
-class HybridScorer(Parts):
-    """The cold-start hybrid. See the module docstring; `Parts` holds the fitted pieces and save/load."""
+class HybridScorer:
+    """The cold-start hybrid: `parts` (name -> Part) plus the blend weights per regime."""
+
+    def __init__(self, *, seed: int = 0, model_name: str = DEFAULT_MODEL_NAME, neural: NeuralConfig | None = None):
+        self.seed, self.model_name = seed, model_name
+        self.neural_cfg = neural or NeuralConfig()
+        self.parts: dict[str, Part] = self._new_parts()
+        self.fitted = False
+
+    def _new_parts(self) -> dict[str, Part]:
+        return {kind.name: kind(seed=self.seed, neural=self.neural_cfg) for kind in PART_TYPES}
+
+    # What the parts share, read by the serving side too.
+    n_items = property(lambda self: self.catalog.n_items)
+    n_users = property(lambda self: self.catalog.n_users)
+    n_occupations = property(lambda self: self.catalog.n_occupations)
+    text_dim = property(lambda self: self.catalog.text_dim)
+    known = property(lambda self: self.catalog.known, doc="Items with training interactions.")
+    counts = property(lambda self: self.catalog.counts, doc="Training positives per item.")
+    content = property(lambda self: self.catalog.content, doc="[n_items, D] content vectors (text first).")
+
+    def _require_fitted(self):
+        if not self.fitted:
+            raise RuntimeError("the scorer is not fitted (call fit or load first)")
+
+    # Fitting.
 
     def fit(self, data: RecData, progress: Progress | None = None) -> "HybridScorer":
         """Tune and blend on inner validation splits of `data` (see `blend.py`), then refit on all of it.
@@ -72,16 +90,17 @@ class HybridScorer(Parts):
         `progress`, if given, is called as each phase starts: every validation fold, then the final fit.
         """
         started = time.perf_counter()
+        self.parts = self._new_parts()
         # Warm validation only on users the warm blend will serve (more than FEW_SHOT_MAX history items).
         folds = inner_splits(data, seed=self.seed, warm_min_history=FEW_SHOT_MAX + 1)
-        self.weights, self.validation, epochs, newcomer_epochs = {}, {}, [], []
+        self.weights, self.validation = {}, {}
         groups = (("warm",), tuple(COLD_SPLITS))
         phases = sum(len(folds[group[0]]) for group in groups) + 1
         report = progress or (lambda phase, done, total: None)
         done = 0
-        # Warm first: it picks the item-item lambdas the few-shot parts reuse.
+        # Warm first: it picks the item-item lambdas.
         for group in groups:
-            scored, group_epochs = {}, []
+            scored = {}
             for j in range(len(folds[group[0]])):
                 label = "warm" if group == ("warm",) else "cold-start"
                 report(f"{label} validation fold {j + 1} of {len(folds[group[0]])}", done, phases)
@@ -89,25 +108,50 @@ class HybridScorer(Parts):
                 fold = {name: folds[name][j] for name in group}
                 # Parts are tuned on one split per regime; few_shot_trained only joins the blend search.
                 self._fit_parts(fold[group[0]].train, splits={r: s for r, s in fold.items() if r in REGIMES})
-                group_epochs.append(self.neural_epochs)
-                if "few_shot" in fold:
-                    newcomer_epochs.append(self.newcomer_net.epochs)
                 for name, split in fold.items():
                     regime = COLD_SPLITS.get(name, name)
-                    parts = self._regime_parts(regime, split.context(), split.users)
+                    parts = self._regime_parts(regime, self._pass(split.context(), split.users))
                     scored.setdefault(regime, []).append((split, parts))
             for regime, runs in scored.items():
                 split = runs[0][0] if len(runs) == 1 else Stacked([s for s, _ in runs])
                 parts = {name: np.vstack([p[name] for _, p in runs]) for name in runs[0][1]}
                 min_gain = MIN_GAIN if len(runs) == 1 else STACKED_MIN_GAIN
                 self.weights[regime], self.validation[regime] = fit_weights(split, parts, min_gain=min_gain)
-            epochs.append(np.mean(group_epochs))  # the warm and the cold group have an equal say
-        self.neural_epochs = int(round(np.mean(epochs)))
-        self.newcomer_net_epochs = int(round(np.mean(newcomer_epochs)))
+        for part in self.parts.values():
+            part.settle()
         report("final fit on all the data", done, phases)
         self._fit_parts(data, splits=None)
         self.fit_seconds = time.perf_counter() - started
         return self
+
+    def _fit_parts(self, data: RecData, *, splits: dict | None) -> None:
+        self.category_names, self.occupation_names = list(data.category_names), list(data.occupation_names)
+        self.item_map, self.user_map = data.item_map, data.user_map
+        known = np.bincount(data.item_idx, minlength=data.n_items) > 0
+        edges = year_edges(data.item_year[known])
+        self.catalog = Catalog(
+            n_items=data.n_items,
+            n_users=data.n_users,
+            n_occupations=data.n_occupations,
+            text_dim=data.text_dim,
+            known=known,
+            counts=np.bincount(data.item_idx[data.positive], minlength=data.n_items).astype(np.float64),
+            edges=edges,
+            content=item_content(data.item_features(), edges),
+        )
+        train = Training(
+            data=data,
+            catalog=self.catalog,
+            positives=data.matrix(),
+            seen=data.matrix(positives_only=False),
+            first=data.first_interactions(FIRST_K),
+            train_users=np.unique(data.user_idx),
+        )
+        for part in self.parts.values():
+            part.fit(train, splits)
+        self.fitted = True
+
+    # Regimes and blends.
 
     def regimes(self, context: ScoreContext) -> np.ndarray:
         """Each user's regime by how much history the model can use now, trained on or not.
@@ -125,16 +169,48 @@ class HybridScorer(Parts):
         few_or_warm = np.where(n_history <= FEW_SHOT_MAX, "few_shot", "warm")
         return np.where(n_history == 0, "user_cold", few_or_warm).astype(object)
 
+    def _pass(self, context: ScoreContext, users) -> Pass:
+        return Pass(context, users, self.catalog)
+
     def _weighted(self, regime: str) -> list[str]:
         """The regime's parts with a non-zero blend weight (a zero-weight part is never computed)."""
         return [name for name in PARTS[regime] if self.weights[regime].get(name)]
 
-    def _blend(self, regime: str, context: ScoreContext, users, memo: dict | None = None) -> np.ndarray:
+    def part_scores(self, names, context: ScoreContext, users, regime: str = "warm") -> dict[str, np.ndarray]:
+        """Each named output's raw scores [n, n_items] for the context's users (as the blends see them)."""
+        self._require_fitted()
+        return self._raw_parts(names, self._pass(context, users), regime)
+
+    def _raw_parts(self, names, p: Pass, regime: str = "warm") -> dict[str, np.ndarray]:
+        """Computed once per pass: a part asked for again (another regime's blend, the content path)
+        is not recomputed. Only a `per_regime` part (the kernel) is computed once per regime."""
+        out = {}
+        for name in sorted(names, key=OUTPUTS.index):  # the blend search visits parts in this order
+            key = (name, regime) if self.parts[PART_OF[name]].per_regime else name
+            out[name] = p.once(("part", key), lambda name=name: self._raw_part(name, p, regime))
+        return out
+
+    def _raw_part(self, name: str, p: Pass, regime: str) -> np.ndarray:
+        return self.parts[PART_OF[name]].score(name, p, regime)
+
+    def _regime_parts(self, regime: str, p: Pass, names=None) -> dict[str, np.ndarray]:
+        """The regime's parts (or only `names` of them), each divided by its per-user spread over known items."""
+        raw = self._raw_parts(PARTS[regime] if names is None else names, p, regime)
+        return {name: part / self._spread(name, part, regime, p)[:, None] for name, part in raw.items()}
+
+    def _spread(self, name: str, part: np.ndarray, regime: str, p: Pass) -> np.ndarray:
+        """The part's per-user spread over the known items (what it is divided by in a blend)."""
+        key = (name, regime) if self.parts[PART_OF[name]].per_regime else name
+        return p.once(("spread", key), lambda: row_spread(part[:, self.known]))
+
+    def _blend(self, regime: str, p: Pass) -> np.ndarray:
         weights = self.weights[regime]
-        out = np.zeros((len(context.features), self.n_items))
-        for name, part in self._regime_parts(regime, context, users, self._weighted(regime), memo).items():
+        out = np.zeros((len(p.context.histories), self.n_items))
+        for name, part in self._regime_parts(regime, p, self._weighted(regime)).items():
             out += weights[name] * part
         return out
+
+    # Scoring.
 
     def score(self, users, context: ScoreContext, new_items: ItemFeatures | None = None) -> np.ndarray:
         """Scores [n_users, n_items (+ len(new_items))] for the context's users.
@@ -166,11 +242,10 @@ class HybridScorer(Parts):
             rows = np.flatnonzero(regimes == regime)
             if not len(rows):
                 continue
-            sub = context if len(rows) == len(users) else _subset(context, rows)
-            memo = {}
-            scores[rows] = self._blend(regime, sub, users[rows], memo)
-            content[rows] = self._blend("item_cold", sub, users[rows], memo)
-            vectors = self._user_vectors(sub, users[rows], memo)
+            p = self._pass(context if len(rows) == len(users) else context.subset(rows), users[rows])
+            scores[rows] = self._blend(regime, p)
+            content[rows] = self._blend("item_cold", p)
+            vectors = self._user_vectors(p)
             if user_vectors is None:
                 user_vectors = np.zeros((len(users), vectors.shape[1]))
             user_vectors[rows] = vectors
@@ -215,38 +290,39 @@ class HybridScorer(Parts):
     def item_vectors(self, items: ItemFeatures | None = None) -> np.ndarray:
         """Content-path item vectors [n, D]: `item_vectors(x) @ user_vectors(...)` = item_cold scores."""
         self._require_fitted()
-        content = self.content if items is None else self._content_of(items)
-        vec, bias = self._neural_item_vectors(content, keep_id=False)
+        content = self.content if items is None else item_content(items, self.catalog.edges)
+        vec, bias = self.parts["two_tower"].item_vectors(content, keep_id=False)
         return np.hstack([vec, bias[:, None], content]).astype(np.float32)
 
     def item_vector_text(self) -> slice:
         """Where the text vector sits in an `item_vectors` row: [network vector, bias, text, categories, year]."""
-        start = self._neural_item_vectors(self.content, keep_id=False)[0].shape[1] + 1
+        start = self.parts["two_tower"].item_vectors(self.content, keep_id=False)[0].shape[1] + 1
         return slice(start, start + self.text_dim)
 
     def user_vectors(self, context: ScoreContext, users=None) -> np.ndarray:
         """User vectors [n, D] matching `item_vectors` (the item_cold blend as one dot product)."""
         self._require_fitted()
-        return self._user_vectors(self._known_history(context), users, {})
+        return self._user_vectors(self._pass(self._known_history(context), users))
 
-    def _user_vectors(self, context: ScoreContext, users, memo: dict) -> np.ndarray:
+    def _user_vectors(self, p: Pass) -> np.ndarray:
         weights = self.weights["item_cold"]
-        raw = self._raw_parts(self._weighted("item_cold"), context, users, "item_cold", memo)
-        n = len(context.histories)
+        raw = self._raw_parts(self._weighted("item_cold"), p, "item_cold")
+        n, dim = len(p.context.histories), self.content.shape[1]
 
         def weight(name):  # the part's blend weight over its per-user spread (0 when unused)
             if name not in raw:
                 return np.zeros(n)
-            return weights[name] / self._spread(name, raw[name], "item_cold", memo)
+            return weights[name] / self._spread(name, raw[name], "item_cold", p)
 
-        liked, _ = self._memo_history(context, memo)
-        cmap = np.asarray(liked @ self.cmap_weights)
+        cmap, cpop = self.parts.get("cmap"), self.parts.get("cpop")  # absent when saved without weight
+        mapped = cmap.user_vectors(p) if cmap else np.zeros((n, dim))
+        popular = cpop.weights if cpop else np.zeros(dim)
         w_n, w_c, w_p = weight("neural_content"), weight("cmap"), weight("cpop")
         return np.hstack(
             [
-                self._memo_network_users(context, users, memo) * w_n[:, None],
+                self.parts["two_tower"].users(p) * w_n[:, None],
                 np.ones((n, 1)) * w_n[:, None],
-                cmap * w_c[:, None] + w_p[:, None] * self.cpop_weights,
+                mapped * w_c[:, None] + w_p[:, None] * popular,
             ]
         )
 
@@ -261,7 +337,7 @@ class HybridScorer(Parts):
     def similar_items(self, item: int, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """The k items closest to `item` by text embedding and learned item vector (cosine, averaged)."""
         self._require_fitted()
-        vec, _ = self._neural_item_vectors(self.content, keep_id=True)
+        vec, _ = self.parts["two_tower"].item_vectors(self.content, keep_id=True)
         sims = np.zeros(self.n_items)
         for mat in (self.content[:, : self.text_dim], vec):
             unit = mat / np.maximum(np.linalg.norm(mat, axis=1, keepdims=True), 1e-9)
@@ -271,171 +347,24 @@ class HybridScorer(Parts):
         top = top[top >= 0]
         return top, sims[top] / 2
 
-    # Saving and loading.
+    def also_liked(self, item: int) -> np.ndarray:
+        """[n_items]: how much liking `item` says about liking each other item (EASE's item-item weights)."""
+        self._require_fitted()
+        return self.parts["ease"].also_liked(item)
+
+    # Saving and loading (the artifact's layout is `scorer_artifact.py`).
 
     def save(self, path) -> None:
-        """Write the fitted model to one artifact file (see `artifact.py`)."""
+        """Write the fitted model to one artifact file: each kept part under its own name."""
         self._require_fitted()
-        k = self.kernel
-        arrays = {
-            "known": self.known,
-            "counts": self.counts,
-            "edges": self.edges,
-            "content": self.content,
-            "ease": self.ease,
-            "ease_seen": self.ease_seen,
-            "seq": self.seq,
-            "newcomer_weights": self.newcomer.weights,
-            "cmap_weights": self.cmap_weights,
-            "cpop_weights": self.cpop_weights,
-            "k_users": k.users,
-            "k_age": k.age,
-            "k_gender": k.gender,
-            "k_occupation": k.occupation,
-            "k_first_time": k.first_time,
-        }
-        for name in ("positives", "seen", "first"):
-            mat = getattr(k, name)
-            arrays.update({f"k_{name}_{p}": getattr(mat, p) for p in ("data", "indices", "indptr")})
-        arrays.update({f"nn/{name}": t.detach().cpu().numpy() for name, t in self.net.state_dict().items()})
-        newcomer_net, newcomer_net_weights = self.newcomer_net.state()
-        arrays.update({f"newcomer_net/{name}": w for name, w in newcomer_net_weights.items()})
-        meta = {
-            "format_version": FORMAT_VERSION,
-            "model_name": self.model_name,
-            "text_dim": self.text_dim,
-            "n_items": self.n_items,
-            "n_users": self.n_users,
-            "n_occupations": self.n_occupations,
-            "category_names": self.category_names,
-            "occupation_names": self.occupation_names,
-            "seed": self.seed,
-            "weights": self.weights,
-            "validation": self.validation,
-            "kernel_params": {r: asdict(p) for r, p in self.kernel_params.items()},
-            "neural": asdict(self.neural_cfg),
-            "neural_epochs": self.neural_epochs,
-            "ease_lambda": self.ease_lambda,
-            "seen_lambda": self.seen_lambda,
-            "cmap_params": list(self.cmap_params),
-            "newcomer": self.newcomer.state(),
-            "newcomer_net": newcomer_net,
-            "item_map": self.item_map.to_dict() if self.item_map else None,
-            "user_map": self.user_map.to_dict() if self.user_map else None,
-        }
-        write_artifact(path, meta, arrays)
+        write_scorer(self, path)
 
     @classmethod
     def load(cls, path, *, model_name: str | None = None, text_dim: int | None = None):
-        """Load a saved scorer; ArtifactMismatch when model name / text dim / format differ from expected."""
+        """Load a saved scorer; ArtifactMismatch when model name / text dim / format differ from expected,
+        or a part was saved in a format this version does not read (the message names the part)."""
         with MODEL_LOAD_LOCK:  # see locks.py
-            return cls._load(path, model_name=model_name, text_dim=text_dim)
-
-    @classmethod
-    def _load(cls, path, *, model_name: str | None, text_dim: int | None):
-        meta, arrays = read_artifact(path, expect={"model_name": model_name, "text_dim": text_dim})
-        if meta.get("format_version") not in READABLE_FORMATS:
-            raise ArtifactMismatch(
-                f"model artifact {path} has format_version={meta.get('format_version')!r}, expected one of"
-                f" {sorted(READABLE_FORMATS)}"
-            )
-        meta["weights"] = _current_weights(path, meta["weights"])
-        self = cls(seed=meta["seed"], model_name=meta["model_name"], neural=NeuralConfig(**meta["neural"]))
-        for key in (
-            "n_items",
-            "n_users",
-            "n_occupations",
-            "text_dim",
-            "category_names",
-            "occupation_names",
-            "weights",
-            "validation",
-            "neural_epochs",
-            "seen_lambda",
-            "ease_lambda",
-        ):
-            setattr(self, key, meta[key])
-        self.cmap_params = tuple(meta["cmap_params"])
-        self.newcomer = NewcomerModel.restore(meta["newcomer"], arrays["newcomer_weights"])
-        prefix = "newcomer_net/"
-        self.newcomer_net = NewcomerNet.restore(
-            meta["newcomer_net"], {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
-        )
-        self.newcomer_net_epochs = self.newcomer_net.epochs
-        self.kernel_params = {r: KernelParams(**p) for r, p in meta["kernel_params"].items()}
-        self.item_map = IdMap.from_dict(meta["item_map"]) if meta["item_map"] else None
-        self.user_map = IdMap.from_dict(meta["user_map"]) if meta["user_map"] else None
-        for key in ("known", "counts", "edges", "content", "ease", "ease_seen", "seq", "cmap_weights", "cpop_weights"):
-            setattr(self, key, arrays[key])
-        mats = {
-            name: sp.csr_matrix(
-                tuple(arrays[f"k_{name}_{p}"] for p in ("data", "indices", "indptr")),
-                shape=(len(arrays["k_users"]), self.n_items),
-            )
-            for name in ("positives", "seen", "first")
-        }
-        self.kernel = UserKernel().fit(
-            users=arrays["k_users"],
-            features=UserFeatures(
-                text=np.zeros((len(arrays["k_users"]), 0)),
-                age=arrays["k_age"],
-                gender=arrays["k_gender"],
-                occupation=arrays["k_occupation"],
-                interests=np.zeros((len(arrays["k_users"]), 0)),
-            ),
-            first_time=arrays["k_first_time"],
-            **mats,
-        )
-        self.net = TwoTower(
-            content_dim=self.content.shape[1],
-            profile_dim=arrays["nn/user_profile.weight"].shape[1],
-            n_items=self.n_items,
-            n_users=self.n_users,
-            cfg=self.neural_cfg,
-        )
-        state = {k[3:]: torch.from_numpy(v) for k, v in arrays.items() if k.startswith("nn/")}
-        self.net.load_state_dict(state)
-        self.net.to(pick_device()).eval()
-        self.fitted = True
-        return self
-
-
-def _current_weights(path, weights: dict) -> dict:
-    """The saved blend weights of today's parts. An artifact of format 5 may also weigh parts retired
-    since (`pop` and `demo`, the warm kernel and cmap, the few-shot ease and ease_seen); they are dropped,
-    with a warning naming them when they had a weight (the model then scores a little differently from
-    how it was validated, until the next retrain), so the live model keeps serving across the upgrade."""
-    current = {}
-    for regime, parts in weights.items():
-        dropped = {name: w for name, w in parts.items() if name not in PARTS[regime] and w}
-        if dropped:
-            names = ", ".join(f"{name} ({w:g})" for name, w in sorted(dropped.items()))
-            logger.warning(
-                "model artifact %s weighs parts this version no longer has in %s: %s; scoring without them"
-                " until the next retrain",
-                path,
-                regime,
-                names,
-            )
-        current[regime] = {name: w for name, w in parts.items() if name in PARTS[regime]}
-    return current
-
-
-def _subset(context: ScoreContext, rows: np.ndarray) -> ScoreContext:
-    f = context.features
-    return ScoreContext(
-        features=UserFeatures(
-            text=f.text[rows],
-            age=f.age[rows],
-            gender=f.gender[rows],
-            occupation=f.occupation[rows],
-            interests=f.interests[rows],
-        ),
-        histories=[context.histories[i] for i in rows],
-        history_positive=[context.history_positive[i] for i in rows],
-        known_users=context.known_users,
-        first_time=None if context.first_time is None else np.asarray(context.first_time)[rows],
-    )
+            return read_scorer(cls(), path, model_name=model_name, text_dim=text_dim)
 
 
 __all__ = ["HybridScorer", "PARTS", "DEFAULT_MODEL_NAME"]

@@ -1,15 +1,11 @@
-import threading
-
 import numpy as np
 import pytest
 
-import recommender.ml.hybrid_parts as hybrid_parts
+import recommender.ml.parts.newcomer as newcomer_parts
 import recommender.ml.scorer as scorer_module
-from recommender.ml.artifact import ArtifactError, ArtifactMismatch, read_artifact, write_artifact
 from recommender.ml.data import ItemFeatures, ScoreContext
-from recommender.ml.locks import MODEL_LOAD_LOCK
 from recommender.ml.scorer import HybridScorer
-from tests.recommender.ml.conftest import SMALL_NEURAL, TEXT_DIM, make_data
+from tests.recommender.ml.conftest import SMALL_NEURAL, make_data
 
 
 def new_user_context(data, history, liked=None):
@@ -99,16 +95,16 @@ def test_trained_users_are_scored_by_the_regime_their_history_calls_for(data):
 
     rich = model.known & ~model.item_sparse()  # items with few positives also get a content score
     for row, regime in enumerate(("few_shot", "user_cold", "warm")):
-        expected = model._blend(regime, one(row), users[row : row + 1])[0]
+        expected = model._blend(regime, model._pass(one(row), users[row : row + 1]))[0]
         assert np.allclose(scores[row, rich], expected[rich])
     # What the old rule (trained on, so warm) gave the newcomer is not what it gets now.
-    assert not np.allclose(scores[0, rich], model._blend("warm", one(0), users[:1])[0, rich])
+    assert not np.allclose(scores[0, rich], model._blend("warm", model._pass(one(0), users[:1]))[0, rich])
     # A learned user id counts only once trained on more than FEW_SHOT_MAX rows (user 2 has 12).
     for row, uses_id in ((0, False), (1, False), (2, True)):
         as_new = one(row)
         as_new.known_users = False
         by_id, by_profile = (
-            model._raw_parts(("neural",), c, users[row : row + 1])["neural"] for c in (one(row), as_new)
+            model.part_scores(("neural",), c, users[row : row + 1])["neural"] for c in (one(row), as_new)
         )
         assert np.allclose(by_id, by_profile) is not uses_id
 
@@ -142,85 +138,6 @@ def test_similar_items_prefers_the_same_topic(data, fitted):
     assert sims.tolist() == sorted(sims.tolist(), reverse=True)
 
 
-def test_save_load_round_trip_gives_identical_scores(data, fitted, tmp_path):
-    path = tmp_path / "model.npz"
-    fitted.save(path)
-    loaded = HybridScorer.load(path, model_name="test-model", text_dim=TEXT_DIM)
-    ctx = new_user_context(data, [1, 4, 7])
-    ctx.first_time = np.array([float(np.median(data.timestamp))])
-    new = data.item_features([2, 3])
-    assert np.array_equal(loaded.score(np.array([-1]), ctx, new), fitted.score(np.array([-1]), ctx, new))
-    # The few-shot parts that read the first interactions and start time survive the round trip too.
-    names = ("newcomer", "newcomer_net", "kernel")
-    before, after = (m._raw_parts(names, ctx, None, "few_shot") for m in (fitted, loaded))
-    assert all(np.array_equal(after[name], before[name]) for name in names)
-    assert loaded.newcomer_net_epochs == fitted.newcomer_net_epochs == fitted.newcomer_net.epochs
-    assert loaded.weights == fitted.weights
-    assert loaded.category_names == ["a", "b", "c"]
-
-
-def test_load_refuses_a_mismatched_artifact(fitted, tmp_path):
-    path = tmp_path / "model.npz"
-    fitted.save(path)
-    with pytest.raises(ArtifactMismatch, match="text_dim"):
-        HybridScorer.load(path, text_dim=384)
-    with pytest.raises(ArtifactMismatch, match="model_name"):
-        HybridScorer.load(path, model_name="bert-base-chinese")
-
-
-def _as_format_5(fitted, path, retired_weights: dict) -> None:
-    """Save `fitted` as the previous format wrote it: format 5, the retired parts' arrays and weights."""
-    fitted.save(path)
-    meta, arrays = read_artifact(path)
-    meta.pop("checksum")
-    meta["format_version"] = 5
-    for regime, weights in retired_weights.items():
-        meta["weights"][regime].update(weights)
-    write_artifact(path, meta, arrays)
-
-
-def test_an_artifact_of_the_previous_format_loads_while_its_retired_parts_weigh_nothing(data, fitted, tmp_path):
-    path = tmp_path / "model.npz"
-    _as_format_5(fitted, path, {"warm": {"pop": 0.0, "kernel": 0.0, "cmap": 0.0}, "user_cold": {"demo": 0.0}})
-    loaded = HybridScorer.load(path)
-    assert loaded.weights == fitted.weights
-    ctx = new_user_context(data, [1, 4, 7])
-    assert np.array_equal(loaded.score(np.array([-1]), ctx), fitted.score(np.array([-1]), ctx))
-
-
-def test_an_artifact_that_weighs_a_retired_part_serves_without_it_and_says_so(data, fitted, tmp_path, caplog):
-    path = tmp_path / "model.npz"
-    _as_format_5(fitted, path, {"user_cold": {"demo": 0.35, "pop": 0.0}})
-    with caplog.at_level("WARNING", logger="recommender.ml.scorer"):
-        loaded = HybridScorer.load(path)
-    assert "weighs parts this version no longer has in user_cold: demo (0.35); scoring without them" in caplog.text
-    assert loaded.weights == fitted.weights
-    cold = new_user_context(data, [])
-    assert np.array_equal(loaded.score(np.array([-1]), cold), fitted.score(np.array([-1]), cold))
-    fitted.save(path)
-    meta, arrays = read_artifact(path)
-    meta.pop("checksum")
-    write_artifact(path, {**meta, "format_version": 4}, arrays)
-    with pytest.raises(ArtifactMismatch, match="format_version=4, expected one of"):
-        HybridScorer.load(path)
-
-
-def test_load_refuses_a_corrupt_file(fitted, tmp_path):
-    path = tmp_path / "model.npz"
-    fitted.save(path)
-    raw = path.read_bytes()
-    path.write_bytes(raw[: len(raw) // 2])
-    with pytest.raises(ArtifactError):
-        HybridScorer.load(path)
-    flipped = bytearray(raw)
-    flipped[len(raw) // 3] ^= 0xFF
-    path.write_bytes(bytes(flipped))
-    with pytest.raises(ArtifactError):
-        HybridScorer.load(path)
-    with pytest.raises(ArtifactError):
-        HybridScorer.load(tmp_path / "missing.npz")
-
-
 def test_unfitted_scorer_refuses_to_score_or_save(data, tmp_path):
     with pytest.raises(RuntimeError, match="not fitted"):
         HybridScorer().save(tmp_path / "x.npz")
@@ -236,18 +153,19 @@ def test_same_seed_gives_identical_scores(data, fitted):
 def test_newcomer_net_epochs_come_from_the_cold_folds(data, monkeypatch):
     fits = []
 
-    class Recording(hybrid_parts.NewcomerNet):
+    class Recording(newcomer_parts.NewcomerNet):
         def fit(self, data, *, validate=None, **kwargs):
             out = super().fit(data, validate=validate, max_epochs=6, patience=2) if validate else super().fit(data)
             fits.append((validate is not None, out.epochs))
             return out
 
-    monkeypatch.setattr(hybrid_parts, "NewcomerNet", Recording)
+    monkeypatch.setattr(newcomer_parts, "NewcomerNet", Recording)
     model = HybridScorer(seed=0, model_name="test-model", neural=SMALL_NEURAL).fit(data)
     # Early-stopped once per cold fold (never for the warm fold), then refitted for their mean epoch count.
     assert [validated for validated, _ in fits] == [True, True, True, False]
-    assert fits[-1][1] == model.newcomer_net_epochs == round(np.mean([epochs for _, epochs in fits[:3]]))
-    assert model.newcomer_net is not None and model.newcomer_net.epochs == fits[-1][1]
+    part = model.parts["newcomer_net"]
+    assert fits[-1][1] == part.epochs == round(np.mean([epochs for _, epochs in fits[:3]]))
+    assert part.net.epochs == fits[-1][1]
 
 
 def test_parts_are_computed_once_and_only_with_a_weight(data, fitted, monkeypatch):
@@ -269,18 +187,3 @@ def test_a_catalog_too_small_for_trained_newcomers_still_fits():
     model = HybridScorer(seed=0, model_name="test-model", neural=SMALL_NEURAL).fit(tiny)
     assert set(model.weights) == {"warm", "item_cold", "user_cold", "few_shot"}
     assert np.isfinite(model.score(np.array([-1]), new_user_context(tiny, [0, 3]))).all()
-
-
-def test_loading_waits_while_another_model_is_being_loaded(data, fitted, tmp_path):
-    # A transformers load (the encoder's) makes torch modules built meanwhile unusable, process-wide;
-    # the scorer's load waits for the lock the encoder's load holds.
-    fitted.save(tmp_path / "model.npz")
-    loaded = []
-    with MODEL_LOAD_LOCK:
-        loader = threading.Thread(target=lambda: loaded.append(HybridScorer.load(tmp_path / "model.npz")))
-        loader.start()
-        loader.join(timeout=1.0)
-        assert loader.is_alive() and not loaded  # blocked, not failed
-    loader.join()
-    ctx = new_user_context(data, [1, 4])
-    assert np.array_equal(loaded[0].score(np.array([-1]), ctx), fitted.score(np.array([-1]), ctx))

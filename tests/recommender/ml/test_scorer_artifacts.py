@@ -1,0 +1,164 @@
+"""Saving and loading the hybrid: one loop over its parts, each under its own name and version."""
+
+import shutil
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from recommender.ml.artifact import ArtifactError, ArtifactMismatch, read_artifact, write_artifact
+from recommender.ml.data import ScoreContext
+from recommender.ml.locks import MODEL_LOAD_LOCK
+from recommender.ml.scorer import HybridScorer
+from tests.recommender.ml.conftest import TEXT_DIM
+from tests.recommender.ml.test_scorer import new_user_context
+
+# Written by the previous version (format 6, every part's arrays side by side) from `make_data()` fitted
+# with SMALL_NEURAL and seed 0, with the scores that version gave the users of `_previous_context`.
+SAVED = Path(__file__).parent / "saved_models"
+
+
+def _previous_context(data):
+    users = np.array([0, 4, 9, 13])
+    histories = [np.array([], dtype=np.int64), np.array([1, 4, 7]), data.item_idx[data.user_idx == 9], np.array([2])]
+    liked = [np.ones(len(h), dtype=bool) for h in histories]
+    return users, ScoreContext(data.user_features(users), histories, liked, True, data.first_times()[users])
+
+
+def _rewrite(path, **changes) -> None:
+    meta, arrays = read_artifact(path)
+    meta.pop("checksum")
+    write_artifact(path, {**meta, **changes}, arrays)
+
+
+def test_save_load_round_trip_gives_identical_scores(data, fitted, tmp_path):
+    path = tmp_path / "model.npz"
+    fitted.save(path)
+    loaded = HybridScorer.load(path, model_name="test-model", text_dim=TEXT_DIM)
+    ctx = new_user_context(data, [1, 4, 7])
+    ctx.first_time = np.array([float(np.median(data.timestamp))])
+    new = data.item_features([2, 3])
+    assert np.array_equal(loaded.score(np.array([-1]), ctx, new), fitted.score(np.array([-1]), ctx, new))
+    # The few-shot parts that read the first interactions and start time survive the round trip too.
+    names = ("newcomer", "newcomer_net", "kernel")
+    before, after = (m.part_scores(names, ctx, None, "few_shot") for m in (fitted, loaded))
+    assert all(np.array_equal(after[name], before[name]) for name in names)
+    assert loaded.parts["newcomer_net"].epochs == fitted.parts["newcomer_net"].epochs
+    assert loaded.parts["two_tower"].epochs == fitted.parts["two_tower"].epochs
+    assert loaded.weights == fitted.weights
+    assert loaded.category_names == ["a", "b", "c"]
+
+
+def test_a_part_without_weight_is_not_saved_unless_the_public_api_reads_it(fitted, tmp_path):
+    path = tmp_path / "model.npz"
+    fitted.save(path)
+    meta, arrays = read_artifact(path)
+    weighed = {n for blend in fitted.weights.values() for n, w in blend.items() if w}
+    assert "ease_seen" not in weighed and "cpop" not in weighed  # this fit's zero-weight parts
+    assert set(meta["parts"]) == set(fitted.parts) - {"ease_seen", "cpop"}
+    assert not [name for name in arrays if name.startswith(("ease_seen/", "cpop/"))]
+    assert {name.split("/")[0] for name in arrays if "/" in name} == set(meta["parts"])
+    assert set(HybridScorer.load(path).parts) == set(meta["parts"])
+
+
+def test_a_part_saved_in_another_format_is_refused_by_name(fitted, tmp_path):
+    path = tmp_path / "model.npz"
+    fitted.save(path)
+    meta, _ = read_artifact(path)
+    _rewrite(path, parts={**meta["parts"], "kernel": {**meta["parts"]["kernel"], "version": 0}})
+    with pytest.raises(ArtifactMismatch, match="holds part 'kernel' in format 0, this version reads format 1"):
+        HybridScorer.load(path)
+
+
+def test_an_artifact_without_a_weighed_part_is_refused(fitted, tmp_path):
+    path = tmp_path / "model.npz"
+    fitted.save(path)
+    meta, arrays = read_artifact(path)
+    meta.pop("checksum")
+    parts = {name: saved for name, saved in meta["parts"].items() if name != "newcomer"}
+    write_artifact(path, {**meta, "parts": parts}, {k: v for k, v in arrays.items() if not k.startswith("newcomer/")})
+    with pytest.raises(ArtifactMismatch, match="lacks the parts newcomer"):
+        HybridScorer.load(path)
+
+
+def test_an_artifact_of_the_previous_format_scores_as_that_version_did(data, tmp_path):
+    loaded = HybridScorer.load(SAVED / "format6.npz", model_name="test-model", text_dim=TEXT_DIM)
+    users, ctx = _previous_context(data)
+    assert np.array_equal(loaded.score(users, ctx, data.item_features([2, 3])), np.load(SAVED / "format6_scores.npy"))
+    # Saved again, it is in today's layout and scores the same.
+    loaded.save(tmp_path / "again.npz")
+    again = HybridScorer.load(tmp_path / "again.npz")
+    assert read_artifact(tmp_path / "again.npz")[0]["format_version"] == 7
+    assert np.array_equal(again.score(users, ctx), loaded.score(users, ctx))
+
+
+def _as_format_5(path, retired_weights: dict) -> None:
+    """The previous version's artifact as the one before it wrote it: format 5, weighing retired parts."""
+    shutil.copy(SAVED / "format6.npz", path)
+    meta, _ = read_artifact(path)
+    for regime, weights in retired_weights.items():
+        meta["weights"][regime].update(weights)
+    _rewrite(path, format_version=5, weights=meta["weights"])
+
+
+def test_an_artifact_of_format_5_loads_while_its_retired_parts_weigh_nothing(data, tmp_path):
+    path = tmp_path / "model.npz"
+    _as_format_5(path, {"warm": {"pop": 0.0, "kernel": 0.0, "cmap": 0.0}, "user_cold": {"demo": 0.0}})
+    loaded = HybridScorer.load(path)
+    assert loaded.weights == HybridScorer.load(SAVED / "format6.npz").weights
+    users, ctx = _previous_context(data)
+    assert np.array_equal(loaded.score(users, ctx, data.item_features([2, 3])), np.load(SAVED / "format6_scores.npy"))
+
+
+def test_an_artifact_that_weighs_a_retired_part_serves_without_it_and_says_so(data, tmp_path, caplog):
+    path = tmp_path / "model.npz"
+    _as_format_5(path, {"user_cold": {"demo": 0.35, "pop": 0.0}})
+    with caplog.at_level("WARNING", logger="recommender.ml.scorer_artifact"):
+        loaded = HybridScorer.load(path)
+    assert "weighs parts this version no longer has in user_cold: demo (0.35); scoring without them" in caplog.text
+    users, ctx = _previous_context(data)
+    assert np.array_equal(loaded.score(users, ctx, data.item_features([2, 3])), np.load(SAVED / "format6_scores.npy"))
+    _rewrite(path, format_version=4)
+    with pytest.raises(ArtifactMismatch, match="format_version=4, expected one of"):
+        HybridScorer.load(path)
+
+
+def test_load_refuses_a_mismatched_artifact(fitted, tmp_path):
+    path = tmp_path / "model.npz"
+    fitted.save(path)
+    with pytest.raises(ArtifactMismatch, match="text_dim"):
+        HybridScorer.load(path, text_dim=384)
+    with pytest.raises(ArtifactMismatch, match="model_name"):
+        HybridScorer.load(path, model_name="bert-base-chinese")
+
+
+def test_load_refuses_a_corrupt_file(fitted, tmp_path):
+    path = tmp_path / "model.npz"
+    fitted.save(path)
+    raw = path.read_bytes()
+    path.write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(ArtifactError):
+        HybridScorer.load(path)
+    flipped = bytearray(raw)
+    flipped[len(raw) // 3] ^= 0xFF
+    path.write_bytes(bytes(flipped))
+    with pytest.raises(ArtifactError):
+        HybridScorer.load(path)
+    with pytest.raises(ArtifactError):
+        HybridScorer.load(tmp_path / "missing.npz")
+
+
+def test_loading_waits_while_another_model_is_being_loaded(data, fitted, tmp_path):
+    # A transformers load (the encoder's) makes torch modules built meanwhile unusable, process-wide;
+    # the scorer's load waits for the lock the encoder's load holds.
+    fitted.save(tmp_path / "model.npz")
+    loaded = []
+    with MODEL_LOAD_LOCK:
+        loader = threading.Thread(target=lambda: loaded.append(HybridScorer.load(tmp_path / "model.npz")))
+        loader.start()
+        loader.join(timeout=1.0)
+        assert loader.is_alive() and not loaded  # blocked, not failed
+    loader.join()
+    ctx = new_user_context(data, [1, 4])
+    assert np.array_equal(loaded[0].score(np.array([-1]), ctx), fitted.score(np.array([-1]), ctx))
