@@ -72,15 +72,27 @@ class ModelVersion(models.Model):
     # True for the live version, NULL for all others: the unique index allows one True only.
     is_live = models.BooleanField(null=True, unique=True, default=None)
     published_at = models.DateTimeField(null=True, blank=True)
+    # The challenger (at most one, never the live one) serves `challenger_share` of the users, picked by a
+    # hash of the user and the version (`recommender.experiments`); True for it, NULL for all others.
+    is_challenger = models.BooleanField(null=True, unique=True, default=None)
+    challenger_share = models.FloatField(null=True, blank=True)
+    challenger_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(is_live=True) | Q(is_live__isnull=True), name="live_true_or_null")
+            models.CheckConstraint(condition=Q(is_live=True) | Q(is_live__isnull=True), name="live_true_or_null"),
+            models.CheckConstraint(
+                condition=(
+                    Q(is_challenger=True, challenger_share__gt=0, challenger_share__lt=1, is_live__isnull=True)
+                    | Q(is_challenger__isnull=True, challenger_share__isnull=True)
+                ),
+                name="challenger_share_between_0_and_1",
+            ),
         ]
 
     def __str__(self):
-        return f"v{self.pk} ({'live' if self.is_live else self.status})"
+        return f"v{self.pk} ({'live' if self.is_live else 'challenger' if self.is_challenger else self.status})"
 
 
 class EvaluationReport(models.Model):

@@ -12,7 +12,7 @@ from django.db.models import Count
 from accounts.models import Profile, User
 from catalog.models import Interaction, Item
 from recommender import fallbacks, ranking, visitors
-from recommender.serving import serving_state
+from recommender.serving import challenger_serving, serving_state
 
 CARD_FIELDS = ("id", "external_id", "title", "year", "is_active")
 
@@ -77,7 +77,7 @@ def recommendations_for_user(
     """
     if user is None or not user.is_authenticated:
         return Feed(_materialise(_pad([], user=None, k=k, category=category, seen=set())))
-    state = serving_state()
+    state = serving_state(user_id=user.pk)  # the challenger's, for the users in its share
     if state is None:
         seen = set(Interaction.objects.filter(user=user).values_list("item_id", flat=True)) | set(context_item_ids)
         interests = list(user.profile.interests.values_list("slug", "name")) if hasattr(user, "profile") else []
@@ -94,7 +94,8 @@ def recommendations_for_external_id(
     *, external_id: str, k: int = 20, category: str | None = None, exclude_seen: bool = True, context_item_ids=()
 ) -> Feed | None:
     """`recommendations_for_user` for the user whose profile has this external id; None when no one
-    has it. With a live model the profile is read by external id, so this costs no query more."""
+    has it. With a live model the profile is read by external id, so this costs no query more (one
+    more while a challenger serves some users: which arm serves this one)."""
     state = serving_state()
     if state is None:
         profile = Profile.objects.select_related("user").filter(external_id=external_id).first()
@@ -104,6 +105,11 @@ def recommendations_for_external_id(
         return recommendations_for_user(
             user=user, k=k, category=category, exclude_seen=exclude_seen, context_item_ids=context_item_ids
         )
+    if challenger_serving():  # which arm serves this user: one query more, only during an experiment
+        user_id = Profile.objects.filter(external_id=external_id).values_list("user_id", flat=True).first()
+        if user_id is None:
+            return None
+        state = serving_state(user_id=user_id)
     signals = ranking.user_signals(state=state, external_id=external_id)
     if signals is None:
         return None

@@ -20,6 +20,7 @@ from catalog.models import Category, Item
 from recommender.candidates import Sketch
 from recommender.dataset import item_feature_rows, multi_hot
 from recommender.embeddings.selectors import current_model_name
+from recommender.experiments import in_challenger
 from recommender.ml.artifact import ArtifactError, ArtifactMismatch
 from recommender.ml.data import ItemFeatures
 from recommender.ml.scorer import HybridScorer
@@ -44,6 +45,7 @@ class ServingState:
     category_names: list[str]  # the scorer's category vocabulary
     category_cols: dict[int, int]  # Category pk -> column of category_names (categories that exist)
     occupation_names: list[str]  # the scorer's occupation vocabulary
+    challenger_share: float | None = None  # the challenger's state: the share of users it serves
     checked_at: float = field(default_factory=time.monotonic)  # when `stamp` was last compared to the database
 
     @cached_property
@@ -67,24 +69,32 @@ class ServingState:
 
 
 _lock = threading.Lock()
-_state: ServingState | None = None
-# The live version whose artifact could not be loaded, and when: tried again only after LOAD_RETRY_SECONDS
+_state: ServingState | None = None  # the champion: the live version
+_challenger: ServingState | None = None  # the challenger (`experiments.py`), while one is serving
+# Versions whose artifact could not be loaded, and when: tried again only after LOAD_RETRY_SECONDS
 # (a file that failed its checksum stays failed; reading it cost ~0.2 s on every feed request).
 LOAD_RETRY_SECONDS = 60.0
-_failed: list = [None, 0.0]
+_failed: dict[tuple, float] = {}  # (pk, artifact path, checksum) -> when
 
 
 def catalog_stamp(*, model_name: str) -> tuple:
-    """A cheap fingerprint of the live version, the items and their vectors (two aggregate queries)."""
-    live = ModelVersion.objects.filter(is_live=True).values_list("pk", flat=True).first()
+    """A cheap fingerprint of the live version and the challenger, the items and their vectors (three
+    aggregate queries)."""
+    versions = ModelVersion.objects.filter(Q(is_live=True) | Q(is_challenger=True)).values_list(
+        "pk", "is_live", "challenger_share"
+    )
+    live = next((pk for pk, is_live, _ in versions if is_live), None)
+    challenger = next(((pk, share) for pk, is_live, share in versions if not is_live), None)
     items = Item.objects.aggregate(
         n=Count("pk"), changed=Max("updated_at"), active=Count("pk", filter=Q(is_active=True))
     )
     vectors = ItemEmbedding.objects.filter(model_name=model_name).aggregate(n=Count("pk"), changed=Max("updated_at"))
-    return (live, items["n"], items["changed"], items["active"], vectors["n"], vectors["changed"])
+    return (live, challenger, items["n"], items["changed"], items["active"], vectors["n"], vectors["changed"])
 
 
-def _build(version: ModelVersion, scorer: HybridScorer, stamp: tuple) -> ServingState:
+def _build(
+    version: ModelVersion, scorer: HybridScorer, stamp: tuple, challenger_share: float | None = None
+) -> ServingState:
     model_pks = np.array([int(pk) for pk in scorer.item_map.ids_of(range(scorer.n_items))], dtype=np.int64)
     active_pks = set(Item.objects.filter(is_active=True).values_list("pk", flat=True))
     fresh = sorted(active_pks - set(model_pks.tolist()))
@@ -121,44 +131,75 @@ def _build(version: ModelVersion, scorer: HybridScorer, stamp: tuple) -> Serving
         category_names=list(scorer.category_names),
         category_cols=cols,
         occupation_names=list(scorer.occupation_names),
+        challenger_share=challenger_share,
     )
 
 
-def serving_state() -> ServingState | None:
-    """The current snapshot, rebuilt when the live version or the catalog changed; None: no usable model.
+def serving_state(*, user_id: int | None = None) -> ServingState | None:
+    """The snapshot serving this user (the challenger's for the share of users `experiments.in_challenger`
+    picks, else the champion's; without a user, the champion's), rebuilt when the live version, the
+    challenger or the catalog changed; None: no usable model.
 
     The change check (three aggregate queries) runs at most every SERVING_CHECK_SECONDS per process, and
     on every call inside a transaction (whose own writes no earlier check could have seen): a new model
     version or catalog change reaches the feed within that interval, and a request usually costs none.
     """
-    global _state
+    champion, challenger = _current()
+    if champion is None or challenger is None or user_id is None:
+        return champion
+    chosen = in_challenger(user_id=user_id, challenger_id=challenger.version_id, share=challenger.challenger_share)
+    return challenger if chosen else champion
+
+
+def _current() -> tuple[ServingState | None, ServingState | None]:
+    global _state, _challenger
     state = _state
     fresh = state is not None and time.monotonic() - state.checked_at < settings.SERVING_CHECK_SECONDS
     if fresh and not connection.in_atomic_block:
-        return state
+        return state, _challenger
     stamp = catalog_stamp(model_name=current_model_name())
     with _lock:
         if _state is not None and _state.stamp == stamp:
             _state.checked_at = time.monotonic()
-            return _state
-        live = ModelVersion.objects.filter(is_live=True).first()
+            return _state, _challenger
+        versions = list(ModelVersion.objects.filter(Q(is_live=True) | Q(is_challenger=True)))
+        live = next((v for v in versions if v.is_live), None)
         if live is None:
-            _state = None
-            return None
-        scorer = _state.scorer if _state is not None and _state.version_id == live.pk else None
-        if scorer is None:
-            failed_id, failed_at = _failed
-            if failed_id == live.pk and time.monotonic() - failed_at < LOAD_RETRY_SECONDS:
-                return _state  # not read (and checksummed) again on every request
-            try:
-                scorer = load_version(live)
-            except (ArtifactError, ArtifactMismatch) as exc:
-                # Keep serving what this process already had rather than failing every request.
-                logger.error("live model version %s cannot be loaded: %s", live.pk, exc)
-                _failed[:] = [live.pk, time.monotonic()]
-                return _state
+            _state = _challenger = None
+            return None, None
+        scorer = _scorer(live)
+        if scorer is None:  # keep serving what this process already had rather than failing every request
+            return _state, _challenger
+        candidate = next((v for v in versions if v.is_challenger), None)
+        candidate_scorer = _scorer(candidate) if candidate is not None else None
         _state = _build(live, scorer, stamp)
-        return _state
+        _challenger = None
+        if candidate_scorer is not None:  # a challenger that cannot be loaded leaves everyone to the champion
+            _challenger = _build(candidate, candidate_scorer, stamp, challenger_share=candidate.challenger_share)
+        return _state, _challenger
+
+
+def _scorer(version: ModelVersion) -> HybridScorer | None:
+    """The version's scorer: the one this process has loaded already, else read from its artifact;
+    None when it cannot be read (then not tried again for LOAD_RETRY_SECONDS)."""
+    for state in (_state, _challenger):
+        if state is not None and state.version_id == version.pk:
+            return state.scorer
+    key = (version.pk, version.artifact_path, version.artifact_sha256)
+    failed_at = _failed.get(key)
+    if failed_at is not None and time.monotonic() - failed_at < LOAD_RETRY_SECONDS:
+        return None
+    try:
+        return load_version(version)
+    except (ArtifactError, ArtifactMismatch) as exc:
+        logger.error("model version %s cannot be loaded: %s", version.pk, exc)
+        _failed[key] = time.monotonic()
+        return None
+
+
+def challenger_serving() -> bool:
+    """Whether this process serves a challenger to some users (as of its last change check; no I/O)."""
+    return _challenger is not None
 
 
 def loaded_version_id() -> int | None:
@@ -169,7 +210,7 @@ def loaded_version_id() -> int | None:
 
 def reset() -> None:
     """Forget the cached snapshot (tests; after deleting artifacts)."""
-    global _state
+    global _state, _challenger
     with _lock:
-        _state = None
-        _failed[:] = [None, 0.0]
+        _state = _challenger = None
+        _failed.clear()

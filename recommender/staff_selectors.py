@@ -90,10 +90,27 @@ def online_metrics(*, days: int = 30, top: int = 10, window: dt.timedelta = REAC
         )
         .order_by(F("model_version_id").desc(nulls_last=True), "regime")
     )
+    arms = serving_arms()
     return [
-        {**row, "ctr": row["reactions"] / row["impressions"], "like_rate": row["likes"] / row["impressions"]}
+        {
+            **row,
+            "arm": arms.get(row["model_version_id"], ""),
+            "ctr": row["reactions"] / row["impressions"],
+            "like_rate": row["likes"] / row["impressions"],
+        }
         for row in rows
     ]
+
+
+def serving_arms() -> dict[int, str]:
+    """The versions serving now and how: "live" (the champion) and "challenger, 10% since 2026-11-30"."""
+    arms = {}
+    for version in ModelVersion.objects.filter(Q(is_live=True) | Q(is_challenger=True)):
+        if version.is_live:
+            arms[version.pk] = "live"
+        else:
+            arms[version.pk] = f"challenger, {version.challenger_share:.0%} since {version.challenger_since:%Y-%m-%d}"
+    return arms
 
 
 def embedding_coverage() -> Coverage:

@@ -129,8 +129,14 @@ def version_publish(*, version: ModelVersion) -> ModelVersion:
         raise PublishRefused(str(exc)) from exc
     with transaction.atomic():
         ModelVersion.objects.filter(is_live=True).exclude(pk=version.pk).update(is_live=None)
+        # Publishing the challenger promotes it: it serves everyone, and the experiment ends.
         ModelVersion.objects.filter(pk=version.pk).update(
-            is_live=True, status=ModelVersion.Status.READY, published_at=timezone.now()
+            is_live=True,
+            status=ModelVersion.Status.READY,
+            published_at=timezone.now(),
+            is_challenger=None,
+            challenger_share=None,
+            challenger_since=None,
         )
     version.refresh_from_db()
     _prune_artifacts()
@@ -160,8 +166,11 @@ def train_and_publish(*, seed: int = 0, embed_first: bool = True, progress: RunP
 
 
 def _prune_artifacts() -> None:
-    """Delete artifact files of all but the live version and the KEEP_PREVIOUS newest ready ones."""
-    ready = ModelVersion.objects.filter(status=ModelVersion.Status.READY).order_by("-is_live", "-created_at", "-pk")
+    """Delete artifact files of all but the live version, the challenger and the KEEP_PREVIOUS newest
+    ready ones."""
+    ready = ModelVersion.objects.filter(status=ModelVersion.Status.READY, is_challenger__isnull=True).order_by(
+        "-is_live", "-created_at", "-pk"
+    )
     for version in ready[1 + KEEP_PREVIOUS :]:
         Path(version.artifact_path).unlink(missing_ok=True)
         ModelVersion.objects.filter(pk=version.pk).update(status=ModelVersion.Status.ARCHIVED)

@@ -1,28 +1,51 @@
-"""Publish a given model version, or roll back to the previous one."""
+"""Publish a given model version, roll back to the previous one, or run a challenger beside the live one."""
 
 from django.core.management.base import BaseCommand, CommandError
 
+from recommender.experiments import challenger_start, challenger_stop
 from recommender.models import ModelVersion
 from recommender.training import PublishRefused, version_publish, version_rollback
 
 
 class Command(BaseCommand):
-    help = "Make a model version live (--model-version N) or go back to the previous one (--rollback)."
+    help = (
+        "Make a model version live (--model-version N), go back to the previous one (--rollback), serve a"
+        " version to a share of the users beside the live one (--challenger N --share 0.1), or end that"
+        " (--stop-challenger). Publishing the challenger promotes it."
+    )
 
     def add_arguments(self, parser):
         group = parser.add_mutually_exclusive_group(required=True)
         group.add_argument("--model-version", type=int, dest="model_version")
         group.add_argument("--rollback", action="store_true")
+        group.add_argument("--challenger", type=int, help="a ready version to serve to --share of the users")
+        group.add_argument("--stop-challenger", action="store_true", help="serve every user the live version")
+        parser.add_argument("--share", type=float, help="with --challenger: the share of users, between 0 and 1")
 
-    def handle(self, *args, model_version, rollback, **options):
+    def handle(self, *args, model_version, rollback, challenger, stop_challenger, share, **options):
+        if share is not None and challenger is None:
+            raise CommandError("--share goes with --challenger")
+        if stop_challenger:
+            stopped = challenger_stop()
+            self.stdout.write(f"Model version {stopped.pk} is no longer a challenger" if stopped else "No challenger")
+            return
+        wanted = challenger if challenger is not None else model_version
         try:
             if rollback:
                 live = version_rollback()
             else:
-                target = ModelVersion.objects.filter(pk=model_version).first()
+                target = ModelVersion.objects.filter(pk=wanted).first()
                 if target is None:
-                    raise CommandError(f"model version {model_version} does not exist")
+                    raise CommandError(f"model version {wanted} does not exist")
+                if challenger is not None:
+                    if share is None:
+                        raise CommandError("--challenger needs --share (the share of users it serves)")
+                    version = challenger_start(version=target, share=share)
+                    self.stdout.write(
+                        self.style.SUCCESS(f"Model version {version.pk} is the challenger for {share:.0%} of the users")
+                    )
+                    return
                 live = version_publish(version=target)
         except PublishRefused as exc:
-            raise CommandError(f"refused: {exc}; the live version is unchanged") from exc
+            raise CommandError(f"refused: {exc}; nothing changed") from exc
         self.stdout.write(self.style.SUCCESS(f"Model version {live.pk} is live"))

@@ -91,9 +91,9 @@ def test_the_online_figures_count_the_reactions_that_follow_an_impression(world)
     rows = staff_selectors.online_metrics()  # the last one came 15 days after its impression: no reaction
     assert rows == [
         {"model_version_id": world.version.pk, "regime": "few_shot", "impressions": 1, "users": 1,
-         "reactions": 0, "likes": 0, "ctr": 0.0, "like_rate": 0.0},
+         "reactions": 0, "likes": 0, "arm": "live", "ctr": 0.0, "like_rate": 0.0},
         {"model_version_id": world.version.pk, "regime": "warm", "impressions": 2, "users": 1,
-         "reactions": 2, "likes": 1, "ctr": 1.0, "like_rate": 0.5},
+         "reactions": 2, "likes": 1, "arm": "live", "ctr": 1.0, "like_rate": 0.5},
     ]  # fmt: skip
 
 
@@ -112,6 +112,6 @@ def test_the_staff_overview_shows_the_online_figures(world, client):
     Interaction.objects.create(user=fan, item=top.item, kind="like", value=1, timestamp=timezone.now())
     client.force_login(User.objects.create(username="boss", is_staff=True))
     body = client.get("/staff/").content.decode()
-    row = f'<th scope="row">v{world.version.pk}</th>\n        <td>warm</td>\n        <td>4</td>\n        <td>1</td>'
+    row = f'<th scope="row">v{world.version.pk} <span class="muted">(live)</span></th>\n        <td>warm</td>\n        <td>4</td>\n        <td>1</td>'
     assert row in body
     assert "<td>0.250</td>\n        <td>0.250</td>" in body

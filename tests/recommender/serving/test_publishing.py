@@ -20,7 +20,7 @@ def _feed_ids(user):
 def _copy_of_live(world, tmp_path, **changes) -> ModelVersion:
     scorer = load_version(world.version)
     for name, value in changes.items():
-        setattr(scorer, name, value)
+        setattr(scorer.catalog, name, value)  # what every part reads: the item and user counts, text_dim
     path = tmp_path / "candidate.npz"
     scorer.save(path)
     return ModelVersion.objects.create(

@@ -1,0 +1,69 @@
+"""Champion and challenger: a second (candidate) model version served to a set share of the users.
+
+The live version is the champion. `challenger_start` makes another ready version the challenger for
+`share` of the users; `serving.serving_state(user_id=...)` serves each user from the arm `in_challenger`
+picks: a hash of the user and the challenger version, so a user stays in one arm for the whole
+experiment (across processes and restarts) and a new challenger draws a new sample. Every feed records
+its version on its impressions, so the staff pages' online figures per version and regime are the
+figures per arm. `version_publish` of the challenger promotes it (it stops being the challenger);
+`challenger_stop` ends the experiment. A retrain publishes a new champion and leaves the challenger
+running.
+"""
+
+import hashlib
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from recommender.ml.artifact import ArtifactError, ArtifactMismatch
+from recommender.models import ModelVersion
+from recommender.training import PublishRefused, load_version
+
+logger = logging.getLogger(__name__)
+
+
+def in_challenger(*, user_id: int, challenger_id: int, share: float) -> bool:
+    """Whether this user is served by the challenger: a uniform draw in [0, 1) from a hash of the user
+    and the challenger version, compared with the share."""
+    digest = hashlib.sha256(f"challenger:{challenger_id}:{user_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < share
+
+
+def challenger_start(*, version: ModelVersion, share: float) -> ModelVersion:
+    """Serve `version` to `share` (0 < share < 1) of the users, in place of any earlier challenger,
+    after proving it loads (a version that does not is marked rejected, as at publishing)."""
+    if not 0 < share < 1:
+        raise PublishRefused(f"the challenger's share must be between 0 and 1 (exclusive), not {share:g}")
+    if version.is_live:
+        raise PublishRefused(f"model version {version.pk} is live; a challenger must be another version")
+    if version.status != ModelVersion.Status.READY:
+        raise PublishRefused(f"model version {version.pk} is {version.status}, not ready")
+    try:
+        load_version(version)
+    except (ArtifactError, ArtifactMismatch) as exc:
+        ModelVersion.objects.filter(pk=version.pk).update(status=ModelVersion.Status.REJECTED)
+        logger.error("model version %s refused as challenger: %s", version.pk, exc)
+        raise PublishRefused(str(exc)) from exc
+    with transaction.atomic():
+        ModelVersion.objects.filter(is_challenger=True).exclude(pk=version.pk).update(
+            is_challenger=None, challenger_share=None, challenger_since=None
+        )
+        updated = ModelVersion.objects.filter(pk=version.pk, is_live__isnull=True).update(
+            is_challenger=True, challenger_share=share, challenger_since=timezone.now()
+        )
+        if not updated:  # published meanwhile
+            raise PublishRefused(f"model version {version.pk} became live meanwhile")
+    version.refresh_from_db()
+    return version
+
+
+def challenger_stop() -> ModelVersion | None:
+    """End the experiment: every user is served by the champion again. The challenger that was, if any."""
+    with transaction.atomic():
+        current = ModelVersion.objects.select_for_update().filter(is_challenger=True).first()
+        if current is not None:
+            ModelVersion.objects.filter(pk=current.pk).update(
+                is_challenger=None, challenger_share=None, challenger_since=None
+            )
+    return current
