@@ -188,3 +188,44 @@ def ndcg_bars_svg(results: dict, key: str = NDCG_KEY) -> str:
     ax.set_axisbelow(True)
     fig.legend(loc="outside lower center", ncols=min(len(method_names), 6), frameon=False)
     return _svg(fig)
+
+
+REGIME_STYLES = {"warm": "-", "few_shot": "--", "user_cold": ":", "fallback": "-."}
+
+
+def online_over_time_svg(rows: list[dict], top: int = 10) -> str:
+    """Click-through@top and like rate@top per day shown, a line per model version and regime (colour:
+    version, dash: regime), from `staff_selectors.online_metrics_by_day` rows, as SVG."""
+    fig = _figure(figsize=(10.0, 3.6))
+    axes = fig.subplots(1, 2, sharex=True)
+    series: dict[tuple, list] = {}
+    for row in rows:
+        series.setdefault((row["model_version_id"], row["regime"]), []).append(row)
+    if not series:
+        axes[0].text(0.5, 0.5, "No feed shown in this period", ha="center", va="center")
+        for ax in axes:
+            ax.set_axis_off()
+        return _svg(fig)
+    versions = sorted({v for v, _ in series}, key=lambda v: (v is None, -(v or 0)))
+    colours = {v: PALETTE[i % len(PALETTE)] for i, v in enumerate(versions)}
+    for ax, key, title in ((axes[0], "ctr", f"Click-through@{top}"), (axes[1], "like_rate", f"Like rate@{top}")):
+        for (version, regime), points in sorted(
+            series.items(), key=lambda item: (versions.index(item[0][0]), item[0][1])
+        ):
+            label = f"{'v' + str(version) if version else 'no model'} {regime.replace('_', '-')}"
+            ax.plot(
+                [p["day"] for p in points],
+                [p[key] for p in points],
+                REGIME_STYLES.get(regime, "-"),
+                marker="o",
+                markersize=3,
+                color=colours[version],
+                label=label,
+            )
+        ax.set_title(title, fontsize=11)
+        ax.set_ylim(bottom=0)
+        ax.grid(True, alpha=0.3)
+        ax.tick_params(axis="x", labelrotation=30)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 4), frameon=False)
+    return _svg(fig)

@@ -5,6 +5,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Count, DateTimeField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from catalog.models import Interaction
@@ -67,10 +68,9 @@ def evaluation_progress() -> str | None:
     return None if row is None else row["progress"]
 
 
-def online_metrics(*, days: int = 30, top: int = 10, window: dt.timedelta = REACTION_WINDOW) -> list[dict]:
-    """Per model version and regime, over the last `days`: impressions in the top `top` places of the
-    feeds, the users they went to, and the share followed by an interaction with that item by that
-    user within `window` (click-through@top) and by a like (like rate@top), newest version first."""
+def _shown_in_top(*, days: int, top: int, window: dt.timedelta) -> QuerySet:
+    """Impressions of the last `days` in the top `top` places, each annotated with whether an interaction
+    with that item by that user followed within `window` (`reacted`), and whether a like did (`liked`)."""
     since = timezone.now() - dt.timedelta(days=days)
     after = Interaction.objects.filter(
         user=OuterRef("user"),
@@ -78,28 +78,49 @@ def online_metrics(*, days: int = 30, top: int = 10, window: dt.timedelta = REAC
         timestamp__gte=OuterRef("shown_at"),
         timestamp__lte=ExpressionWrapper(OuterRef("shown_at") + window, output_field=DateTimeField()),
     )
+    return Impression.objects.filter(shown_at__gte=since, position__lt=top).annotate(
+        reacted=Exists(after), liked=Exists(after.filter(POSITIVE))
+    )
+
+
+_COUNTS = dict(
+    impressions=Count("id"),
+    users=Count("user", distinct=True),
+    reactions=Count("id", filter=Q(reacted=True)),
+    likes=Count("id", filter=Q(liked=True)),
+)
+
+
+def _rates(row: dict) -> dict:
+    return {**row, "ctr": row["reactions"] / row["impressions"], "like_rate": row["likes"] / row["impressions"]}
+
+
+def online_metrics(*, days: int = 30, top: int = 10, window: dt.timedelta = REACTION_WINDOW) -> list[dict]:
+    """Per model version and regime, over the last `days`: impressions in the top `top` places of the
+    feeds, the users they went to, and the share followed by an interaction with that item by that
+    user within `window` (click-through@top) and by a like (like rate@top), newest version first; `arm`
+    says how a version serves now ("live", "challenger, …", or "" for one that no longer serves)."""
     rows = (
-        Impression.objects.filter(shown_at__gte=since, position__lt=top)
-        .annotate(reacted=Exists(after), liked=Exists(after.filter(POSITIVE)))
+        _shown_in_top(days=days, top=top, window=window)
         .values("model_version_id", "regime")
-        .annotate(
-            impressions=Count("id"),
-            users=Count("user", distinct=True),
-            reactions=Count("id", filter=Q(reacted=True)),
-            likes=Count("id", filter=Q(liked=True)),
-        )
+        .annotate(**_COUNTS)
         .order_by(F("model_version_id").desc(nulls_last=True), "regime")
     )
     arms = serving_arms()
-    return [
-        {
-            **row,
-            "arm": arms.get(row["model_version_id"], ""),
-            "ctr": row["reactions"] / row["impressions"],
-            "like_rate": row["likes"] / row["impressions"],
-        }
-        for row in rows
-    ]
+    return [_rates({**row, "arm": arms.get(row["model_version_id"], "")}) for row in rows]
+
+
+def online_metrics_by_day(*, days: int = 30, top: int = 10, window: dt.timedelta = REACTION_WINDOW) -> list[dict]:
+    """`online_metrics` per day shown (UTC) as well, oldest day first: the figures over time. The last
+    `window` of days is still incomplete (reactions can still come)."""
+    rows = (
+        _shown_in_top(days=days, top=top, window=window)
+        .annotate(day=TruncDate("shown_at"))
+        .values("day", "model_version_id", "regime")
+        .annotate(**_COUNTS)
+        .order_by("day", F("model_version_id").desc(nulls_last=True), "regime")
+    )
+    return [_rates(row) for row in rows]
 
 
 def serving_arms() -> dict[int, str]:

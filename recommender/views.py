@@ -96,6 +96,14 @@ def report_detail(request, pk: int):
 
 @require_GET
 @staff_required
+def online_plot(request):
+    """The dashboard's online figures over time (`plots.online_over_time_svg`), last 30 days."""
+    rows = staff_selectors.online_metrics_by_day()
+    return HttpResponse(plots.online_over_time_svg(rows), content_type="image/svg+xml")
+
+
+@require_GET
+@staff_required
 @cache_control(private=True, max_age=300)
 def report_plot(request, pk: int, name: str):
     if name not in PLOTS:
