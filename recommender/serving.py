@@ -113,7 +113,7 @@ def _build(
     item_pks = np.concatenate([model_pks, new_pks])
     pairs = Item.categories.through.objects.filter(item_id__in=item_pks.tolist()).values_list("item_id", "category_id")
     row_of = {int(pk): col for col, pk in enumerate(item_pks.tolist())}
-    text = scorer.content[:, : scorer.text_dim]
+    text = scorer.item_text_vectors()
     if new_items is not None:
         text = np.vstack([text, new_items.text])
     return ServingState(

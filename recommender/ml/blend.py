@@ -15,7 +15,8 @@ Nothing outside the training data is ever looked at.
 import numpy as np
 
 from recommender.ml.data import RecData
-from recommender.ml.splits import Split, _finish, _user_rows, by_time, reveal_first, warm_split
+from recommender.ml.metrics import ndcg_at_k
+from recommender.ml.splits import Split, by_time, finish_split, reveal_first, user_rows, warm_split
 
 REGIMES = ("warm", "item_cold", "user_cold", "few_shot")
 # The cold folds' validation splits, and the regime whose blend each one fits.
@@ -25,7 +26,6 @@ COLD_SPLITS = {
     "few_shot": "few_shot",
     "few_shot_trained": "few_shot",
 }
-_DISCOUNTS = 1.0 / np.log2(np.arange(2, 22))
 GRID = (0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.5, 6.0)
 COLD_FOLDS = 3
 
@@ -91,14 +91,14 @@ def _cold_fold(
     """item_cold, user_cold and few_shot validation splits holding out these users and items, and
     few_shot_trained: `newcomers` with only their first n_revealed interactions in the training data
     (the users who just signed up, as a retrain finds them)."""
-    rows = _user_rows(data)
+    rows = user_rows(data)
     off_cold = {u: rows[u][~np.isin(data.item_idx[rows[u]], cold_items)] for u in (*cold_users, *newcomers)}
     first_rows = [by_time(data, off_cold[u])[:n_revealed] for u in newcomers]
     held_users = np.concatenate([cold_users, newcomers])
     in_train = ~np.isin(data.user_idx, held_users) & ~np.isin(data.item_idx, cold_items)
     in_train[np.concatenate([np.empty(0, dtype=np.int64), *first_rows])] = True
     train = data.with_interactions(in_train)
-    train_rows = _user_rows(train)
+    train_rows = user_rows(train)
     known = np.unique(train.item_idx)
     empty = np.empty(0, dtype=np.int64)
 
@@ -110,7 +110,7 @@ def _cold_fold(
     ic_users = np.unique(data.user_idx[on_cold])
     ic_rel = [data.item_idx[rows[u][on_cold[rows[u]]]] for u in ic_users]
     h = [hist(u) for u in ic_users]
-    splits["item_cold"] = _finish(
+    splits["item_cold"] = finish_split(
         "item_cold",
         train,
         ic_users,
@@ -125,13 +125,13 @@ def _cold_fold(
     mine = [off_cold[u] for u in cold_users]
     uc_rel = [data.item_idx[m[data.positive[m]]] for m in mine]
     n = len(cold_users)
-    splits["user_cold"] = _finish(
+    splits["user_cold"] = finish_split(
         "user_cold", train, cold_users, False, [empty] * n, [empty.astype(bool)] * n, [empty] * n, uc_rel, known
     )
     for name, users in (("few_shot", cold_users), ("few_shot_trained", newcomers)):
         fs_hist, fs_liked, fs_rel, fs_first = reveal_first(data, [off_cold[u] for u in users], n_revealed)
         trained = name == "few_shot_trained"
-        splits[name] = _finish(name, train, users, trained, fs_hist, fs_liked, fs_hist, fs_rel, known, fs_first)
+        splits[name] = finish_split(name, train, users, trained, fs_hist, fs_liked, fs_hist, fs_rel, known, fs_first)
     return splits
 
 
@@ -141,12 +141,12 @@ def leave_one_out(data: RecData, regime: str, *, n_revealed: int = 3) -> Split:
     For models that can leave the user out themselves (the user kernel excludes self), this
     validates on all training users instead of a held-out fifth.
     """
-    rows = _user_rows(data)
+    rows = user_rows(data)
     users = np.unique(data.user_idx)
     revealed = n_revealed if regime == "few_shot" else 0
     histories, liked, relevant, first = reveal_first(data, [rows[u] for u in users], revealed)
     known = np.unique(data.item_idx)
-    return _finish(regime, data, users, False, histories, liked, histories, relevant, known, first)
+    return finish_split(regime, data, users, False, histories, liked, histories, relevant, known, first)
 
 
 def ndcg20(split: Split, scores: np.ndarray) -> float:
@@ -155,9 +155,8 @@ def ndcg20(split: Split, scores: np.ndarray) -> float:
     top = np.argpartition(-masked, 20, axis=1)[:, :20]
     top = np.take_along_axis(top, np.argsort(-np.take_along_axis(masked, top, axis=1), axis=1), axis=1)
     hits = np.take_along_axis(split.relevance(), top, axis=1)
-    n_rel = np.minimum(np.array([len(r) for r in split.relevant]), 20)
-    ideal = np.concatenate([[1.0], np.cumsum(_DISCOUNTS)])[n_rel]
-    return float((hits @ _DISCOUNTS / ideal).mean()) if len(n_rel) else 0.0
+    n_relevant = np.array([len(r) for r in split.relevant], dtype=np.int64)
+    return float(ndcg_at_k(hits, n_relevant, 20).mean()) if len(n_relevant) else 0.0
 
 
 def fit_weights(

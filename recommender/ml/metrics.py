@@ -50,7 +50,7 @@ def f1_at_k(hits: np.ndarray, n_relevant: np.ndarray, k: int) -> np.ndarray:
 def ndcg_at_k(hits: np.ndarray, n_relevant: np.ndarray, k: int) -> np.ndarray:
     """Per user: DCG of the top k (gain 1/log2(rank+1)) over the ideal DCG of min(k, #relevant) hits."""
     discounts = 1.0 / np.log2(np.arange(2, k + 2))
-    dcg = (hits[:, :k] * discounts[: hits[:, :k].shape[1]]).sum(axis=1)
+    dcg = hits[:, :k].astype(np.float64) @ discounts[: hits[:, :k].shape[1]]
     ideal_cum = np.concatenate([[0.0], np.cumsum(discounts)])
     ideal = ideal_cum[np.minimum(n_relevant, k)]
     return np.where(ideal > 0, dcg / np.where(ideal > 0, ideal, 1.0), 0.0)

@@ -299,6 +299,10 @@ class HybridScorer:
         start = self.parts["two_tower"].item_vectors(self.content, keep_id=False)[0].shape[1] + 1
         return slice(start, start + self.text_dim)
 
+    def item_text_vectors(self) -> np.ndarray:
+        """[n_items, text_dim]: the text embedding of each of the model's items, as it was trained on."""
+        return self.content[:, : self.text_dim]
+
     def user_vectors(self, context: ScoreContext, users=None) -> np.ndarray:
         """User vectors [n, D] matching `item_vectors` (the item_cold blend as one dot product)."""
         self._require_fitted()
@@ -339,7 +343,7 @@ class HybridScorer:
         self._require_fitted()
         vec, _ = self.parts["two_tower"].item_vectors(self.content, keep_id=True)
         sims = np.zeros(self.n_items)
-        for mat in (self.content[:, : self.text_dim], vec):
+        for mat in (self.item_text_vectors(), vec):
             unit = mat / np.maximum(np.linalg.norm(mat, axis=1, keepdims=True), 1e-9)
             sims += unit @ unit[item]
         sims[item] = -np.inf

@@ -83,7 +83,8 @@ class Split:
         return np.where(self.allowed(), np.asarray(scores, dtype=np.float64), -np.inf)
 
 
-def _user_rows(data: RecData) -> list[np.ndarray]:
+def user_rows(data: RecData) -> list[np.ndarray]:
+    """Each user's interaction rows (indices into `data`), in data order."""
     order = np.argsort(data.user_idx, kind="stable")
     bounds = np.searchsorted(data.user_idx[order], np.arange(data.n_users + 1))
     return [order[bounds[u] : bounds[u + 1]] for u in range(data.n_users)]
@@ -115,7 +116,11 @@ def reveal_first(data: RecData, user_rows: list[np.ndarray], n_revealed: int):
     return histories, liked, relevant, np.asarray(first, dtype=np.float64)
 
 
-def _finish(scenario, train, users, known, histories, liked, exclude, relevant, candidates, first_time=None) -> Split:
+def finish_split(
+    scenario, train, users, known, histories, liked, exclude, relevant, candidates, first_time=None
+) -> Split:
+    """The split of `scenario`: the evaluated users, what may be known of them, what is relevant, and the
+    candidate items (users left with nothing relevant among the candidates are dropped)."""
     cand_mask = np.zeros(train.n_items, dtype=bool)
     cand_mask[candidates] = True
     keep, rel = [], []
@@ -147,13 +152,13 @@ def warm_split(
     a model scores as warm; its validation inside `fit` uses it)."""
     rng = np.random.default_rng(seed)
     test_mask = np.zeros(len(data.user_idx), dtype=bool)
-    for rows in _user_rows(data):
+    for rows in user_rows(data):
         pos = rows[data.positive[rows]]
         if len(pos) >= min_positives:
             test_mask[rng.permutation(pos)[: max(1, int(round(holdout * len(pos))))]] = True
     train = data.with_interactions(~test_mask)
     users, histories, liked, relevant = [], [], [], []
-    train_rows, test_rows = _user_rows(train), _user_rows(data.with_interactions(test_mask))
+    train_rows, test_rows = user_rows(train), user_rows(data.with_interactions(test_mask))
     for u in range(data.n_users):
         if len(test_rows[u]) and len(train_rows[u]) >= min_history:
             users.append(u)
@@ -161,7 +166,9 @@ def warm_split(
             liked.append(train.positive[train_rows[u]])
             relevant.append(data.item_idx[test_mask][test_rows[u]])
     first = train.first_times()[np.asarray(users, dtype=np.int64)]
-    return _finish("warm", train, users, True, histories, liked, histories, relevant, np.arange(data.n_items), first)
+    return finish_split(
+        "warm", train, users, True, histories, liked, histories, relevant, np.arange(data.n_items), first
+    )
 
 
 def item_cold_split(data: RecData, *, seed: int, holdout: float = 0.2, n_revealed: int = 0) -> Split:
@@ -177,7 +184,7 @@ def item_cold_split(data: RecData, *, seed: int, holdout: float = 0.2, n_reveale
         test_mask &= data.time_positions(per_item=True) > n_revealed
     train = data.with_interactions(~test_mask)
     test = data.with_interactions(test_mask & data.positive)
-    train_rows, test_rows = _user_rows(train), _user_rows(test)
+    train_rows, test_rows = user_rows(train), user_rows(test)
     users = [u for u in range(data.n_users) if len(test_rows[u])]
     histories = [train.item_idx[train_rows[u]] for u in users]
     liked = [train.positive[train_rows[u]] for u in users]
@@ -186,7 +193,7 @@ def item_cold_split(data: RecData, *, seed: int, holdout: float = 0.2, n_reveale
     exclude = histories if n_revealed else [np.empty(0, dtype=np.int64) for _ in users]
     first = train.first_times()[np.asarray(users, dtype=np.int64)]
     scenario = "item_cold_trained" if n_revealed else "item_cold"
-    return _finish(scenario, train, users, True, histories, liked, exclude, relevant, cold, first)
+    return finish_split(scenario, train, users, True, histories, liked, exclude, relevant, cold, first)
 
 
 def item_cold_trained_split(data: RecData, *, seed: int, holdout: float = 0.2) -> Split:
@@ -202,11 +209,13 @@ def user_cold_split(data: RecData, *, seed: int, holdout: float = 0.2) -> Split:
     """Hold out 20% of the users entirely; rank every item that has training interactions."""
     cold = _cold_users(data, seed, holdout)
     train = data.with_interactions(~np.isin(data.user_idx, cold))
-    rows = _user_rows(data)
+    rows = user_rows(data)
     empty = [np.empty(0, dtype=np.int64) for _ in cold]
     relevant = [data.item_idx[rows[u][data.positive[rows[u]]]] for u in cold]
     candidates = np.unique(train.item_idx)
-    return _finish("user_cold", train, cold, False, empty, [e.astype(bool) for e in empty], empty, relevant, candidates)
+    return finish_split(
+        "user_cold", train, cold, False, empty, [e.astype(bool) for e in empty], empty, relevant, candidates
+    )
 
 
 def user_cold_trained_split(data: RecData, *, seed: int, holdout: float = 0.2) -> Split:
@@ -228,11 +237,11 @@ def few_shot_split(
     if trained:
         later &= data.time_positions() > n_revealed
     train = data.with_interactions(~later)
-    rows = _user_rows(data)
+    rows = user_rows(data)
     histories, liked, relevant, first = reveal_first(data, [rows[u] for u in cold], n_revealed)
     candidates = np.unique(train.item_idx)
     scenario = "few_shot_trained" if trained else "few_shot"
-    return _finish(scenario, train, cold, trained, histories, liked, histories, relevant, candidates, first)
+    return finish_split(scenario, train, cold, trained, histories, liked, histories, relevant, candidates, first)
 
 
 def few_shot_trained_split(data: RecData, *, seed: int, holdout: float = 0.2) -> Split:
