@@ -306,6 +306,11 @@ FEED_EXHAUSTIVE_ITEMS = env.int("FEED_EXHAUSTIVE_ITEMS", default=20_000)
 # A newcomer (at most FEW_SHOT_MAX interactions) sees each interest they stated within the first this
 # many places of the feed, when the catalog has an item there (recommender/rerank.py); 0 turns it off.
 FEED_INTEREST_COVERAGE = env.int("FEED_INTEREST_COVERAGE", default=10)
+# New items get a fair chance (recommender/explore.py): this many places in the first ten go to the
+# best-matching items the model has no evidence for, until each was shown to FEED_EXPLORE_IMPRESSIONS
+# users; 0 turns it off.
+FEED_EXPLORE_SLOTS = env.int("FEED_EXPLORE_SLOTS", default=1)
+FEED_EXPLORE_IMPRESSIONS = env.int("FEED_EXPLORE_IMPRESSIONS", default=100)
 # Record what each feed showed (recommender/impressions.py) for the staff pages' online figures.
 FEED_IMPRESSIONS = env.bool("FEED_IMPRESSIONS", default=True)
 AUTO_RETRAIN = env.bool("AUTO_RETRAIN", default=bool(CELERY_BROKER_URL))

@@ -9,7 +9,7 @@ import numpy as np
 from django.conf import settings
 
 from catalog.models import Item
-from recommender import rerank
+from recommender import explore, rerank
 from recommender.dataset import histories, user_feature_row
 from recommender.ml.data import ScoreContext
 from recommender.ml.hybrid_parts import FEW_SHOT_MAX
@@ -291,13 +291,19 @@ def rank_feed(
     written = written_categories(state=state, signals=signals)
     scores, content = feed_scores(state=state, signals=signals, columns=candidates, scored=scored, written=written)
     order = np.lexsort((-content, -scores))  # best first; equal scores by content score
+    covered = None
     if only_item_ids is None and _newcomer(signals) and settings.FEED_INTEREST_COVERAGE:
+        covered = signals.interests
         order = rerank.cover_interests(
             order, state.cats[candidates], signals.interests, window=min(settings.FEED_INTEREST_COVERAGE, k)
         )
+    order, promoted = explore.explore_new_items(
+        state=state, candidates=candidates, content=content, order=order, k=k, interests=covered
+    )
     best = order[:k]
     columns = candidates[best]
     reasons = _reasons(state=state, signals=signals, columns=columns, written=written)
+    reasons = [explore.REASON if b in promoted else r for b, r in zip(best, reasons, strict=True)]
     return [Ranked(int(state.item_pks[c]), float(scores[b]), r) for c, b, r in zip(columns, best, reasons, strict=True)]
 
 

@@ -1,0 +1,263 @@
+"""New-item exposure: a replay of the held-out item-cold split through the feed's own code path, with
+exploration (recommender/explore.py) off and on in the same run.
+
+    .venv/bin/python bench/new_items.py [--database-url sqlite:///data/cache/bench_new_items-seed0.sqlite3]
+        [--seed 0] [--users 0] [--impressions 100] [--set EXPLORE_MATCH_SHARE=0.1] [--rebuild]
+
+~5 min on the 2-core machine for all 919 test users (plus ~10 min to build the database the first time).
+
+Setup (skipped when the database already has a live model; --rebuild starts a fresh SQLite file): the
+item-cold split of ML-100K (`recommender.ml.splits`, this --seed: 20% of the items held out with all
+their interactions) decides the items; ML-100K without them is imported (`import_dataset`, embedded)
+and trained (`train`); then the held-out items are imported as new catalog items with only their text
+(`import_dataset` of their .item rows) and embedded. The live model has never seen them.
+
+Replay: the split's test users (users with a held-out like; --users N: N of them, drawn with the seed). Each
+user's held-out interactions (the held-out items only; everything else is in their history already)
+are cut into sessions (a gap over an hour starts a new one); sessions run in time order across users.
+At the start of a session the user's feed (k=20, `selectors.recommendations_for_user`, the live model)
+is shown and its impressions recorded (`impressions_record`, as the API does), so the
+FEED_EXPLORE_IMPRESSIONS cut-off acts as in production (counts read fresh on every feed:
+explore.COUNT_SECONDS = 0, since the replay runs faster than real time); then the session's
+interactions are recorded (`interaction_record`), so later feeds fold them in and exclude them.
+
+Figures, FEED_EXPLORE_SLOTS 0 and 1 on the same database (impressions and replayed interactions
+cleared in between):
+- exposure: of the new items some replayed user liked (rating >= 4), the share shown in the top 10 of
+  a feed, before or at the session of the like, to a user who liked it;
+- NDCG@10 / @20 of each feed against the likes of new items that user makes from that session on
+  (the only held-out likes there are in this split), averaged over the feeds that have any;
+- new items shown in some top 10, and feeds with a promoted item ("New: matches your taste").
+--set changes recommender/explore.py constants for the run with exploration on (trying variants).
+"""
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from feed_http import ensure_database, manage  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+ML100K = ROOT / "data" / "ml-100k"
+SESSION_GAP = 3600  # seconds between two interactions that start a new session
+LIVE = "from recommender.models import ModelVersion as M; print('live' * M.objects.filter(is_live=True).exists())"
+
+REPLAY = r"""
+import datetime as dt
+import json
+import time
+import numpy as np
+from django.core.cache import cache
+from django.test import override_settings
+from accounts.models import Profile, User
+from catalog.models import Interaction, Item
+from catalog.services import interaction_record
+from recommender import explore, selectors
+from recommender.impressions import impressions_record
+from recommender.ml.metrics import ndcg_at_k
+from recommender.models import Impression
+
+with open(PAYLOAD) as payload:
+    SESSIONS, NEW_IDS, SLOTS, LIMIT, K, CONSTANTS = json.load(payload)
+for name, value in CONSTANTS.items():
+    setattr(explore, name, value)
+explore.COUNT_SECONDS = 0
+user_of = dict(Profile.objects.filter(external_id__in={s[0] for s in SESSIONS}).values_list("external_id", "user_id"))
+users = User.objects.in_bulk(list(user_of.values()))
+item_of = dict(Item.objects.filter(external_id__in=NEW_IDS).values_list("external_id", "id"))
+items = Item.objects.in_bulk(list(item_of.values()))
+new_pks = set(item_of.values())
+assert len(new_pks) == len(NEW_IDS), "the held-out items are not all in the catalog"
+out = {"feeds": len(SESSIONS), "users": len(user_of)}
+for slots in SLOTS:
+    Interaction.objects.filter(item_id__in=new_pks).delete()  # an earlier variant's replay
+    Impression.objects.all().delete()
+    cache.clear()
+    first_shown, likes, ndcg, promoted, started = {}, set(), {10: [], 20: []}, 0, time.monotonic()
+    with override_settings(FEED_EXPLORE_SLOTS=slots, FEED_EXPLORE_IMPRESSIONS=LIMIT):
+        for s, (user_ext, events, future_likes) in enumerate(SESSIONS):
+            user = users[user_of[user_ext]]
+            feed = selectors.recommendations_for_user(user=user, k=K)
+            impressions_record(feed=feed, surface="bench")
+            pks = [r.item.pk for r in feed]
+            promoted += any(r.reason == explore.REASON for r in feed)
+            for pk in pks[:10]:
+                if pk in new_pks:
+                    first_shown.setdefault((user.pk, pk), s)
+            relevant = {item_of[e] for e in future_likes}
+            if relevant:
+                hits = np.array([[pk in relevant for pk in pks] + [False] * (K - len(pks))], dtype=float)
+                for k in ndcg:
+                    ndcg[k].append(float(ndcg_at_k(hits, np.array([len(relevant)]), k)[0]))
+            for item_ext, rating, ts in events:
+                pk = item_of[item_ext]
+                when = dt.datetime.fromtimestamp(ts, tz=dt.timezone.utc)
+                interaction_record(user=user, item=items[pk], kind="rating", value=rating, timestamp=when)
+                if rating >= 4:
+                    likes.add((user.pk, pk, s))
+    liked = {pk for _, pk, _ in likes}
+    exposed = {pk for u, pk, s in likes if first_shown.get((u, pk), len(SESSIONS)) <= s}
+    out[str(slots)] = {
+        "exposure": len(exposed) / len(liked), "exposed": len(exposed), "liked": len(liked),
+        "ndcg10": float(np.mean(ndcg[10])), "ndcg20": float(np.mean(ndcg[20])), "ndcg_feeds": len(ndcg[10]),
+        "shown": len({pk for _, pk in first_shown}), "promoted_feeds": promoted,
+        "seconds": time.monotonic() - started,
+    }
+print(json.dumps(out))
+"""
+
+
+def read_atomic(path: Path) -> tuple[str, list[list[str]]]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return lines[0], [line.split("\t") for line in lines[1:] if line]
+
+
+def held_out(seed: int):
+    """The item-cold split's held-out items (external ids) and test users (external ids)."""
+    from recommender.ml.data import load_recbole
+    from recommender.ml.splits import make_split
+
+    # The split depends on the interactions only: no text is embedded for it.
+    data = load_recbole(ML100K, lambda texts: np.zeros((len(texts), 8), np.float32), positive_threshold=4.0)
+    split = make_split(data, "item_cold", seed=seed)
+    items = [str(x) for x in data.item_map.ids_of(split.candidates)]
+    users = [str(x) for x in data.user_map.ids_of(split.users)]
+    return items, users
+
+
+def write_dataset(directory: Path, name: str, tables: dict[str, tuple[str, list[list[str]]]]) -> Path:
+    target = directory / name
+    target.mkdir()
+    for suffix, (header, rows) in tables.items():
+        text = "\n".join([header, *("\t".join(row) for row in rows)]) + "\n"
+        (target / f"{name}.{suffix}").write_text(text, encoding="utf-8")
+    return target
+
+
+def ensure_setup(env: dict, database_url: str, new_ids: list[str]) -> None:
+    """ML-100K without the held-out items imported and trained; then those items added, text only."""
+    ensure_database(database_url)
+    manage(env, "migrate", "--noinput")
+    if "live" in manage(env, "shell", "-c", LIVE):
+        return
+    print("setting up: import ML-100K without the held-out items, embed, train, add them (minutes)", flush=True)
+    held = set(new_ids)
+    item_header, item_rows = read_atomic(ML100K / "ml-100k.item")
+    inter_header, inter_rows = read_atomic(ML100K / "ml-100k.inter")
+    with tempfile.TemporaryDirectory() as tmp:
+        trained = write_dataset(
+            Path(tmp),
+            "trained",
+            {
+                "item": (item_header, [r for r in item_rows if r[0] not in held]),
+                "user": read_atomic(ML100K / "ml-100k.user"),
+                "inter": (inter_header, [r for r in inter_rows if r[1] not in held]),
+            },
+        )
+        added = write_dataset(Path(tmp), "added", {"item": (item_header, [r for r in item_rows if r[0] in held])})
+        manage(env, "import_dataset", str(trained), "--format", "recbole", "--no-progress")
+        manage(env, "train", "--if-no-live")
+        manage(env, "import_dataset", str(added), "--format", "recbole", "--no-progress")
+        manage(env, "embed")
+
+
+def sessions_of(users: list[str], new_ids: list[str]) -> list:
+    """Per user, their interactions with the held-out items cut into sessions; all sessions in time order.
+    Each: (user, [(item, rating, timestamp)], [items the user likes from this session on])."""
+    held = set(new_ids)
+    per_user: dict[str, list] = {u: [] for u in users}
+    for user, item, rating, ts in read_atomic(ML100K / "ml-100k.inter")[1]:
+        if item in held and user in per_user:
+            per_user[user].append((item, float(rating), float(ts)))
+    sessions = []
+    for user, events in per_user.items():
+        events.sort(key=lambda e: e[2])
+        cuts = [0] + [i for i in range(1, len(events)) if events[i][2] - events[i - 1][2] > SESSION_GAP]
+        parts = [events[a:b] for a, b in zip(cuts, cuts[1:] + [len(events)], strict=True)]
+        for n, part in enumerate(parts):
+            later = sorted({item for p in parts[n:] for item, rating, _ in p if rating >= 4})
+            sessions.append((user, part, later))
+    sessions.sort(key=lambda s: (s[1][0][2], s[0]))
+    return sessions
+
+
+def _value(text: str):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default="", help="default: a SQLite file in data/cache/ per seed")
+    parser.add_argument("--seed", type=int, default=0, help="the item-cold split's seed")
+    parser.add_argument("--users", type=int, default=0, help="test users replayed, drawn with the seed (0: all)")
+    parser.add_argument("--impressions", type=int, default=100, help="FEED_EXPLORE_IMPRESSIONS for the run")
+    parser.add_argument("--set", default="", help="explore.py constants for the run, e.g. EXPLORE_MATCH_SHARE=0.1")
+    parser.add_argument("--rebuild", action="store_true", help="start the SQLite database afresh")
+    args = parser.parse_args()
+    started = time.monotonic()
+    cache_dir = ROOT / "data" / "cache"
+    database = cache_dir / f"bench_new_items-seed{args.seed}.sqlite3"
+    url = args.database_url or f"sqlite:///{database}"
+    if args.rebuild and not args.database_url:
+        database.unlink(missing_ok=True)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-new-items-not-a-secret-0123456789abcdefghijklmnopqrstuvwxyz",
+        "CELERY_BROKER_URL": "",
+        "AUTO_RETRAIN": "0",
+        "LOG_LEVEL": "WARNING",
+        "ARTIFACTS_DIR": str(cache_dir / f"bench_new_items-seed{args.seed}-artifacts"),
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+    }
+    new_ids, test_users = held_out(args.seed)
+    ensure_setup(env, url, new_ids)
+    setup_s = time.monotonic() - started
+    rng = np.random.default_rng(args.seed)
+    n_users = min(args.users or len(test_users), len(test_users))
+    users = sorted(rng.choice(test_users, n_users, replace=False).tolist())
+    sessions = sessions_of(users, new_ids)
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as payload:
+        constants = dict(pair.split("=") for pair in args.set.split(",")) if args.set else {}
+        constants = {name: _value(text) for name, text in constants.items()}
+        json.dump([sessions, new_ids, [0, 1], args.impressions, 20, constants], payload)
+        payload.flush()
+        snippet = REPLAY.replace("open(PAYLOAD)", f"open({payload.name!r})")
+        result = json.loads(manage(env, "shell", "-c", snippet).strip().splitlines()[-1])
+    off, on = result["0"], result["1"]
+    print(
+        f"item-cold split of ML-100K, seed {args.seed}: {len(new_ids)} held-out items added with text only; "
+        f"{result['users']} of {len(test_users)} test users replayed (drawn with the seed), "
+        f"{result['feeds']} feeds (k=20) in time order; FEED_EXPLORE_IMPRESSIONS={args.impressions}"
+    )
+    columns = ("FEED_EXPLORE_SLOTS", "new-item exposure", "NDCG@10", "NDCG@20", "new items in a top 10", "promoted")
+    print("| " + " | ".join(columns) + " |")
+    print("|---|---|---|---|---|---|")
+    for slots, row in (("0", off), ("1", on)):
+        print(
+            f"| {slots} | {row['exposure']:.3f} ({row['exposed']} of {row['liked']}) | {row['ndcg10']:.4f} | "
+            f"{row['ndcg20']:.4f} | {row['shown']} | {row['promoted_feeds']} of {result['feeds']} feeds |"
+        )
+    print(f"(NDCG over the {on['ndcg_feeds']} feeds followed by a like of a new item, against those likes)")
+    print(f"setup {setup_s:.0f} s, replay {off['seconds']:.0f} s + {on['seconds']:.0f} s")
+    print(f"reproduce: .venv/bin/python bench/new_items.py {' '.join(sys.argv[1:])}")
+
+
+if __name__ == "__main__":
+    main()
