@@ -73,6 +73,7 @@ def _train(*, seed: int, embed_first: bool, report: RunProgress) -> tuple[Hybrid
         "validation_ndcg@20": scorer.validation,
         "fit_seconds": round(scorer.fit_seconds, 2),
         "threads": threads,
+        "tuning_budgets": scorer.budgets(),
         "n_users": data.n_users,
         "n_items": data.n_items,
         "n_interactions": len(data.user_idx),

@@ -135,14 +135,15 @@ def _cold_fold(
     return splits
 
 
-def leave_one_out(data: RecData, regime: str, *, n_revealed: int = 3) -> Split:
-    """Every training user as if new (user_cold, or few_shot with the first interactions revealed).
+def leave_one_out(data: RecData, regime: str, *, n_revealed: int = 3, users: np.ndarray | None = None) -> Split:
+    """Every training user (or only `users`) as if new (user_cold, or few_shot with the first
+    interactions revealed).
 
     For models that can leave the user out themselves (the user kernel excludes self), this
     validates on all training users instead of a held-out fifth.
     """
     rows = user_rows(data)
-    users = np.unique(data.user_idx)
+    users = np.unique(data.user_idx) if users is None else np.asarray(users, dtype=np.int64)
     revealed = n_revealed if regime == "few_shot" else 0
     histories, liked, relevant, first = reveal_first(data, [rows[u] for u in users], revealed)
     known = np.unique(data.item_idx)

@@ -153,6 +153,10 @@ class HybridScorer:
 
     # Regimes and blends.
 
+    def budgets(self) -> dict[str, dict]:
+        """Per part with a tuning budget: how many users its tuning validated on, and the budget's cap."""
+        return {name: budget for name, part in self.parts.items() if (budget := part.budget())}
+
     def regimes(self, context: ScoreContext) -> np.ndarray:
         """Each user's regime by how much history the model can use now, trained on or not.
 

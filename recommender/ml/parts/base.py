@@ -89,6 +89,11 @@ class Part:
         this is the final fit: it uses what the validation folds chose (`settle`)."""
         raise NotImplementedError
 
+    def budget(self) -> dict:
+        """How much its last tuning validated on, and the cap (a budget that keeps tuning from growing
+        faster than the data); {} for a part without one."""
+        return {}
+
     def settle(self) -> None:
         """After the validation folds, before the final fit: fix what the folds chose together."""
 
