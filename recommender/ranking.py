@@ -136,15 +136,14 @@ def model_scores(*, state: ServingState, scored: ScorePass, columns: np.ndarray)
     """
     scorer = state.scorer
     own = columns < scorer.n_items
-    raw, placed = np.empty(len(columns)), np.empty(len(columns))
-    raw[own], placed[own] = scored.scores[columns[own]], scored.content[columns[own]]
+    placed = np.empty(len(columns))
+    placed[own] = scored.content[columns[own]]
     placed[~own] = scored.new_content[np.searchsorted(scored.new_columns, columns[~own])]
+    raw = placed.copy()  # what an item the model does not know keeps when too few are known to place it
+    raw[own] = scored.scores[columns[own]]
     known = np.zeros(len(columns), dtype=bool)
     known[own] = scorer.known[columns[own]]
-    if (~known).any() and known.sum() > 1:
-        rank = np.searchsorted(np.sort(placed[known]), placed[~known]) / known.sum()
-        raw[~known] = np.quantile(raw[known], np.clip(rank, 0.0, 1.0))
-    return raw, placed
+    return scorer.place_by_content(raw, placed, known), placed
 
 
 def feed_scores(

@@ -257,6 +257,19 @@ class HybridScorer:
         self._add_content_evidence(scores, content)
         return scores, content, user_vectors
 
+    @staticmethod
+    def place_by_content(scores: np.ndarray, content: np.ndarray, known: np.ndarray) -> np.ndarray:
+        """One list of items the model knows and items it does not (added since training, or without
+        interactions): `scores` of the unknown ones (where `known` is False) replaced by the score of
+        the known item at the same content-score percentile, since the content path's scale differs
+        from the blend's. The known items' scores are kept; with fewer than two known there is no scale
+        to place them on, and every score is kept as given."""
+        scores = np.array(scores, dtype=np.float64)
+        if (~known).any() and known.sum() > 1:
+            rank = np.searchsorted(np.sort(content[known]), content[~known]) / known.sum()
+            scores[~known] = np.quantile(scores[known], np.clip(rank, 0.0, 1.0))
+        return scores
+
     def item_sparse(self) -> np.ndarray:
         """Items the model has interactions for but at most ITEM_FEW_MAX positives: scored by evidence,
         their blend score plus their content (item_cold) score, as a new item is scored by content."""

@@ -187,3 +187,16 @@ def test_a_catalog_too_small_for_trained_newcomers_still_fits():
     model = HybridScorer(seed=0, model_name="test-model", neural=SMALL_NEURAL).fit(tiny)
     assert set(model.weights) == {"warm", "item_cold", "user_cold", "few_shot"}
     assert np.isfinite(model.score(np.array([-1]), new_user_context(tiny, [0, 3]))).all()
+
+
+def test_items_the_model_does_not_know_are_placed_at_the_known_item_of_the_same_content_percentile():
+    scores = np.array([10.0, 20.0, 30.0, 40.0, -7.0, -9.0])
+    content = np.array([0.1, 0.2, 0.3, 0.4, 0.35, 0.05])
+    known = np.array([True, True, True, True, False, False])
+    placed = HybridScorer.place_by_content(scores, content, known)
+    # 0.35 is above 3 of the 4 known content scores: the 75th percentile of the known scores; 0.05 is
+    # below all of them: their minimum. The known items keep their scores; the input is not changed.
+    assert placed.tolist() == [10.0, 20.0, 30.0, 40.0, float(np.quantile([10, 20, 30, 40], 0.75)), 10.0]
+    assert scores[4] == -7.0
+    one_known = np.array([True, False, False, False, False, False])
+    assert HybridScorer.place_by_content(scores, content, one_known).tolist() == scores.tolist()
