@@ -147,7 +147,10 @@ def version_publish(*, version: ModelVersion) -> ModelVersion:
 def version_rollback() -> ModelVersion:
     """Publish the newest ready version older than the live one."""
     live = ModelVersion.objects.filter(is_live=True).first()
-    older = ModelVersion.objects.filter(status=ModelVersion.Status.READY, is_live__isnull=True)
+    # The challenger is not a version to go back to: it is being tried (publish it to promote it).
+    older = ModelVersion.objects.filter(
+        status=ModelVersion.Status.READY, is_live__isnull=True, is_challenger__isnull=True
+    )
     if live:
         older = older.filter(created_at__lte=live.created_at, pk__lt=live.pk)
     previous = older.order_by("-created_at", "-pk").first()

@@ -149,3 +149,20 @@ def test_the_staff_overview_names_the_challenger(world, candidate, client):
     page = client.get("/staff/").content.decode()
     section = page[page.index('id="online-heading"') :]
     assert f'v{candidate.pk} <span class="muted">(challenger, 50% since ' in section
+
+
+def test_a_rollback_never_lands_on_the_challenger(world, candidate, tmp_path):
+    newer_path = tmp_path / "newer.npz"
+    newer_path.write_bytes(Path(world.version.artifact_path).read_bytes())
+    newer = ModelVersion.objects.create(
+        artifact_path=str(newer_path), artifact_sha256=file_sha256(newer_path), embedding_model="m", embedding_dim=384
+    )
+    challenger_start(version=candidate, share=0.2)  # older than `newer`, newer than the package's version
+    version_publish(version=newer)
+    try:
+        call_command("publish_model", "--rollback")
+        assert ModelVersion.objects.get(is_live=True).pk == world.version.pk
+        candidate.refresh_from_db()
+        assert (candidate.is_challenger, candidate.is_live) == (True, None)
+    finally:
+        version_publish(version=world.version)
