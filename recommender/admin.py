@@ -64,12 +64,24 @@ class UserEmbeddingAdmin(EmbeddingAdmin):
 
 @admin.register(ModelVersion)
 class ModelVersionAdmin(ReadOnlyAdmin):
-    list_display = ["__str__", "created_at", "status", "is_live", "embedding_model", "embedding_dim", "published_at"]
-    list_filter = ["status", "is_live"]
+    list_display = [
+        "__str__",
+        "created_at",
+        "status",
+        "is_live",
+        "is_challenger",
+        "challenger_share",
+        "embedding_model",
+        "embedding_dim",
+        "published_at",
+    ]
+    list_filter = ["status", "is_live", "is_challenger"]
 
     def has_delete_permission(self, request, obj=None):
-        # The live version is what the site serves: publish another one before deleting it.
-        return super().has_delete_permission(request, obj) and not (obj is not None and obj.is_live)
+        # The live version and the challenger are what the site serves: publish another one, or stop the
+        # experiment (`publish_model --stop-challenger`), before deleting it.
+        serving = obj is not None and (obj.is_live or obj.is_challenger)
+        return super().has_delete_permission(request, obj) and not serving
 
 
 @admin.register(EvaluationReport)

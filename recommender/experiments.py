@@ -13,7 +13,7 @@ running.
 import hashlib
 import logging
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from recommender.ml.artifact import ArtifactError, ArtifactMismatch
@@ -21,6 +21,7 @@ from recommender.models import ModelVersion
 from recommender.training import PublishRefused, load_version
 
 logger = logging.getLogger(__name__)
+NOT_CHALLENGER = dict(is_challenger=None, challenger_share=None, challenger_since=None)
 
 
 def in_challenger(*, user_id: int, challenger_id: int, share: float) -> bool:
@@ -42,18 +43,20 @@ def challenger_start(*, version: ModelVersion, share: float) -> ModelVersion:
     try:
         load_version(version)
     except (ArtifactError, ArtifactMismatch) as exc:
-        ModelVersion.objects.filter(pk=version.pk).update(status=ModelVersion.Status.REJECTED)
+        ModelVersion.objects.filter(pk=version.pk).update(status=ModelVersion.Status.REJECTED, **NOT_CHALLENGER)
         logger.error("model version %s refused as challenger: %s", version.pk, exc)
         raise PublishRefused(str(exc)) from exc
-    with transaction.atomic():
-        ModelVersion.objects.filter(is_challenger=True).exclude(pk=version.pk).update(
-            is_challenger=None, challenger_share=None, challenger_since=None
-        )
-        updated = ModelVersion.objects.filter(pk=version.pk, is_live__isnull=True).update(
-            is_challenger=True, challenger_share=share, challenger_since=timezone.now()
-        )
-        if not updated:  # published meanwhile
-            raise PublishRefused(f"model version {version.pk} became live meanwhile")
+    try:
+        with transaction.atomic():
+            ModelVersion.objects.filter(is_challenger=True).exclude(pk=version.pk).update(**NOT_CHALLENGER)
+            # Still ready and not live: a publish or a pruning may have come in since it was checked.
+            updated = ModelVersion.objects.filter(
+                pk=version.pk, is_live__isnull=True, status=ModelVersion.Status.READY
+            ).update(is_challenger=True, challenger_share=share, challenger_since=timezone.now())
+            if not updated:
+                raise PublishRefused(f"model version {version.pk} was published or archived meanwhile")
+    except IntegrityError as exc:  # another challenger started at the same moment
+        raise PublishRefused("another challenger was started at the same moment; try again") from exc
     version.refresh_from_db()
     return version
 
@@ -63,7 +66,5 @@ def challenger_stop() -> ModelVersion | None:
     with transaction.atomic():
         current = ModelVersion.objects.select_for_update().filter(is_challenger=True).first()
         if current is not None:
-            ModelVersion.objects.filter(pk=current.pk).update(
-                is_challenger=None, challenger_share=None, challenger_since=None
-            )
+            ModelVersion.objects.filter(pk=current.pk).update(**NOT_CHALLENGER)
     return current

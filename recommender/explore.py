@@ -101,7 +101,8 @@ def explore_new_items(
     """
     none = np.empty(0, dtype=np.int64)
     slots, limit = settings.FEED_EXPLORE_SLOTS, settings.FEED_EXPLORE_IMPRESSIONS
-    if slots <= 0 or limit <= 0 or not len(order):
+    # Without impressions nothing would count an item's showings, and the slot would never close.
+    if slots <= 0 or limit <= 0 or not settings.FEED_IMPRESSIONS or not len(order):
         return order, none
     scorer = state.scorer
     own = candidates < scorer.n_items

@@ -84,7 +84,13 @@ class ModelVersion(models.Model):
             models.CheckConstraint(condition=Q(is_live=True) | Q(is_live__isnull=True), name="live_true_or_null"),
             models.CheckConstraint(
                 condition=(
-                    Q(is_challenger=True, challenger_share__gt=0, challenger_share__lt=1, is_live__isnull=True)
+                    Q(
+                        is_challenger=True,
+                        challenger_share__gt=0,
+                        challenger_share__lt=1,
+                        challenger_since__isnull=False,
+                        is_live__isnull=True,
+                    )
                     | Q(is_challenger__isnull=True, challenger_share__isnull=True)
                 ),
                 name="challenger_share_between_0_and_1",

@@ -75,6 +75,9 @@ _challenger: ServingState | None = None  # the challenger (`experiments.py`), wh
 # (a file that failed its checksum stays failed; reading it cost ~0.2 s on every feed request).
 LOAD_RETRY_SECONDS = 60.0
 _failed: dict[tuple, float] = {}  # (pk, artifact path, checksum) -> when
+# The challenger version this process could not load (serving everyone the champion meanwhile): tried
+# again at the change checks once LOAD_RETRY_SECONDS have passed, without rebuilding the champion.
+_unloaded: list = [None]
 
 
 def catalog_stamp(*, model_name: str) -> tuple:
@@ -161,6 +164,10 @@ def _current() -> tuple[ServingState | None, ServingState | None]:
     with _lock:
         if _state is not None and _state.stamp == stamp:
             _state.checked_at = time.monotonic()
+            candidate = _unloaded[0]
+            if candidate is not None and (candidate_scorer := _scorer(candidate)) is not None:
+                _challenger = _build(candidate, candidate_scorer, stamp, challenger_share=candidate.challenger_share)
+                _unloaded[0] = None
             return _state, _challenger
         versions = list(ModelVersion.objects.filter(Q(is_live=True) | Q(is_challenger=True)))
         live = next((v for v in versions if v.is_live), None)
@@ -170,12 +177,14 @@ def _current() -> tuple[ServingState | None, ServingState | None]:
         scorer = _scorer(live)
         if scorer is None:  # keep serving what this process already had rather than failing every request
             return _state, _challenger
-        candidate = next((v for v in versions if v.is_challenger), None)
+        candidate = next((v for v in versions if v.is_challenger and v.challenger_share), None)
         candidate_scorer = _scorer(candidate) if candidate is not None else None
         _state = _build(live, scorer, stamp)
         _challenger = None
-        if candidate_scorer is not None:  # a challenger that cannot be loaded leaves everyone to the champion
+        if candidate_scorer is not None:
             _challenger = _build(candidate, candidate_scorer, stamp, challenger_share=candidate.challenger_share)
+        # A challenger that cannot be loaded leaves everyone to the champion until a retry loads it.
+        _unloaded[0] = candidate if candidate is not None and candidate_scorer is None else None
         return _state, _challenger
 
 
@@ -212,5 +221,5 @@ def reset() -> None:
     """Forget the cached snapshot (tests; after deleting artifacts)."""
     global _state, _challenger
     with _lock:
-        _state = _challenger = None
+        _state = _challenger = _unloaded[0] = None
         _failed.clear()

@@ -130,7 +130,8 @@ def serving_arms() -> dict[int, str]:
         if version.is_live:
             arms[version.pk] = "live"
         else:
-            arms[version.pk] = f"challenger, {version.challenger_share:.0%} since {version.challenger_since:%Y-%m-%d}"
+            share = f"{version.challenger_share * 100:.3g}%"  # 0.4% stays 0.4%, 10% is 10%
+            arms[version.pk] = f"challenger, {share} since {version.challenger_since:%Y-%m-%d}"
     return arms
 
 

@@ -125,7 +125,10 @@ def version_publish(*, version: ModelVersion) -> ModelVersion:
     try:
         load_version(version)
     except (ArtifactError, ArtifactMismatch) as exc:
-        ModelVersion.objects.filter(pk=version.pk).update(status=ModelVersion.Status.REJECTED)
+        # Refused for good: not the challenger either (serving would keep trying it).
+        ModelVersion.objects.filter(pk=version.pk).update(
+            status=ModelVersion.Status.REJECTED, is_challenger=None, challenger_share=None, challenger_since=None
+        )
         logger.error("model version %s refused: %s", version.pk, exc)
         raise PublishRefused(str(exc)) from exc
     with transaction.atomic():
@@ -176,5 +179,9 @@ def _prune_artifacts() -> None:
         "-is_live", "-created_at", "-pk"
     )
     for version in ready[1 + KEEP_PREVIOUS :]:
-        Path(version.artifact_path).unlink(missing_ok=True)
-        ModelVersion.objects.filter(pk=version.pk).update(status=ModelVersion.Status.ARCHIVED)
+        # Archived only if it did not become live or the challenger since it was read; then its file goes.
+        archived = ModelVersion.objects.filter(
+            pk=version.pk, status=ModelVersion.Status.READY, is_live__isnull=True, is_challenger__isnull=True
+        ).update(status=ModelVersion.Status.ARCHIVED)
+        if archived:
+            Path(version.artifact_path).unlink(missing_ok=True)

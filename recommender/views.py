@@ -96,6 +96,7 @@ def report_detail(request, pk: int):
 
 @require_GET
 @staff_required
+@cache_control(private=True, max_age=60)
 def online_plot(request):
     """The dashboard's online figures over time (`plots.online_over_time_svg`), last 30 days."""
     rows = staff_selectors.online_metrics_by_day()

@@ -166,3 +166,41 @@ def test_a_rollback_never_lands_on_the_challenger(world, candidate, tmp_path):
         assert (candidate.is_challenger, candidate.is_live) == (True, None)
     finally:
         version_publish(version=world.version)
+
+
+def test_a_challenger_that_failed_to_load_is_tried_again(world, candidate, monkeypatch):
+    challenger_start(version=candidate, share=0.9)
+    serving.reset()
+    saved = Path(candidate.artifact_path).read_bytes()
+    Path(candidate.artifact_path).unlink()
+    users = world.users[:10]
+    assert {selectors.recommendations_for_user(user=u, k=5).version_id for u in users} == {world.version.pk}
+    Path(candidate.artifact_path).write_bytes(saved)  # the file is back (a volume mounted late, say)
+    monkeypatch.setattr(serving, "LOAD_RETRY_SECONDS", 0.0)
+    for user in users:  # each user in their own arm again
+        chosen = in_challenger(user_id=user.pk, challenger_id=candidate.pk, share=0.9)
+        expected = candidate.pk if chosen else world.version.pk
+        assert selectors.recommendations_for_user(user=user, k=5).version_id == expected
+    assert any(in_challenger(user_id=u.pk, challenger_id=candidate.pk, share=0.9) for u in users)
+
+
+def test_a_challenger_refused_at_publishing_stops_being_the_challenger(world, candidate):
+    challenger_start(version=candidate, share=0.5)
+    Path(candidate.artifact_path).write_bytes(b"broken since")
+    with pytest.raises(PublishRefused):
+        version_publish(version=candidate)
+    candidate.refresh_from_db()
+    assert (candidate.status, candidate.is_challenger, candidate.challenger_share) == ("rejected", None, None)
+
+
+def test_the_admin_cannot_delete_the_serving_versions(world, candidate, rf):
+    from django.contrib.admin.sites import site
+
+    challenger_start(version=candidate, share=0.5)
+    admin = site._registry[ModelVersion]
+    request = rf.get("/admin/")
+    request.user = User.objects.create(username="root", is_staff=True, is_superuser=True)
+    assert not admin.has_delete_permission(request, ModelVersion.objects.get(pk=candidate.pk))
+    assert not admin.has_delete_permission(request, ModelVersion.objects.get(pk=world.version.pk))
+    challenger_stop()
+    assert admin.has_delete_permission(request, ModelVersion.objects.get(pk=candidate.pk))

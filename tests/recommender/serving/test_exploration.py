@@ -106,3 +106,12 @@ def test_items_the_model_knows_are_never_promoted(world, unproven, monkeypatch, 
     settings.FEED_EXPLORE_SLOTS = 0
     assert _feed(fan) == explored
     assert explore.REASON not in {reason for _, reason in explored}
+
+
+def test_without_impressions_nothing_is_explored(world, unproven, settings):
+    # Nothing would count the item's showings, so its slot would never close: exploration is off too.
+    fan = _fan(world, "Space")
+    explored = _feed(fan)
+    assert explored[9][0] == unproven.pk
+    settings.FEED_IMPRESSIONS = False
+    assert unproven.pk not in [pk for pk, _ in _feed(fan)[:10]]
