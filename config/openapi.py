@@ -59,9 +59,17 @@ class AutoSchema(SpectacularAutoSchema):
         return out
 
     def _forbids(self, authenticators) -> bool:
-        """Whether a signed-in non-staff caller can be refused here (a permission, or a session's CSRF check)."""
-        caller = SimpleNamespace(method=self.method, user=SimpleNamespace(is_authenticated=True, is_staff=False))
-        refused = any(not permission.has_permission(caller, self.view) for permission in self.view.get_permissions())
+        """Whether an authenticated caller can be refused here: a signed-in non-staff person, or a service
+        client's key where the endpoint acts for a person (a permission), or a session's CSRF check."""
+        from integrations.auth import ServiceKeyAuthentication  # the app registry is ready by now
+        from integrations.models import ServiceClient
+
+        user = SimpleNamespace(is_authenticated=True, is_staff=False)
+        callers = [SimpleNamespace(method=self.method, user=user, auth=None)]
+        if any(isinstance(a, ServiceKeyAuthentication) for a in authenticators):
+            callers.append(SimpleNamespace(method=self.method, user=user, auth=ServiceClient(scopes=[])))
+        permissions = self.view.get_permissions()
+        refused = any(not p.has_permission(caller, self.view) for caller in callers for p in permissions)
         unsafe = self.method not in SAFE_METHODS  # a session-authenticated unsafe request needs its CSRF token
         return refused or (unsafe and any(isinstance(a, SessionAuthentication) for a in authenticators))
 

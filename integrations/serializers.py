@@ -91,6 +91,9 @@ class ExternalUserSerializer(serializers.ModelSerializer):
     """A user by external id: the profile as stored."""
 
     interests = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    # Declared so the schema says what is stored: "" for a user who gave none (a read-only model field
+    # would be documented as F, M or O only).
+    gender = serializers.ChoiceField(choices=Profile.Gender.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Profile

@@ -24,6 +24,12 @@ def test_every_operation_documents_the_errors_it_can_answer_with(schema):
     assert _codes(schema, "get", "/api/v1/items/") == ["200", "400", "401", "404", "429"]  # 404: no such page
     assert _codes(schema, "post", "/api/v1/interactions/") == ["201", "400", "401", "403", "413", "429"]
     assert _codes(schema, "get", "/api/v1/recommendations/") == ["200", "400", "401", "403", "429"]
+    # A person's endpoints refuse a service client's key (403), and say so.
+    assert _codes(schema, "get", "/api/v1/interactions/") == ["200", "400", "401", "403", "404", "429"]
+    assert _codes(schema, "get", "/api/v1/me/") == ["200", "401", "403", "429"]
+    # What an export gives back is what is stored: "" for a user who gave no gender.
+    user = schema["components"]["schemas"]["UserRow"]["properties"]["gender"]
+    assert user["oneOf"] == [{"$ref": "#/components/schemas/GenderEnum"}, {"$ref": "#/components/schemas/BlankEnum"}]
     assert _codes(schema, "get", "/api/v1/evaluations/{id}/") == ["200", "401", "403", "404", "429"]  # staff only
     assert _codes(schema, "delete", "/api/v1/auth/token/") == ["204", "401", "403"]  # not throttled
     assert _codes(schema, "post", "/api/v1/auth/token/") == ["200", "400", "401", "403", "413", "429"]
