@@ -12,8 +12,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -21,33 +19,8 @@ from _synthetic import synthetic  # noqa: E402
 
 import recommender.ml.parts.kernel as kernel_part  # noqa: E402
 from recommender.ml.blend import leave_one_out, ndcg20  # noqa: E402
-from recommender.ml.components import FIRST_K  # noqa: E402
-from recommender.ml.features import item_content, year_edges  # noqa: E402
-from recommender.ml.parts import Catalog, Pass, Training  # noqa: E402
+from recommender.ml.parts import Pass, Training  # noqa: E402
 from recommender.ml.threads import limited_threads  # noqa: E402
-
-
-def training(data) -> Training:
-    known = np.bincount(data.item_idx, minlength=data.n_items) > 0
-    edges = year_edges(data.item_year[known])
-    catalog = Catalog(
-        n_items=data.n_items,
-        n_users=data.n_users,
-        n_occupations=data.n_occupations,
-        text_dim=data.text_dim,
-        known=known,
-        counts=np.bincount(data.item_idx[data.positive], minlength=data.n_items).astype(np.float64),
-        edges=edges,
-        content=item_content(data.item_features(), edges),
-    )
-    return Training(
-        data=data,
-        catalog=catalog,
-        positives=data.matrix(),
-        seen=data.matrix(positives_only=False),
-        first=data.first_interactions(FIRST_K),
-        train_users=np.unique(data.user_idx),
-    )
 
 
 def main() -> None:
@@ -58,7 +31,7 @@ def main() -> None:
     parser.add_argument("--budget", type=int, default=kernel_part.TUNE_USERS)
     args = parser.parse_args()
     data = synthetic(args.items, args.users, args.interactions, seed=0)
-    train = training(data)
+    train = Training.of(data)
     print(f"{data.n_items} items x {len(train.train_users)} users x {len(data.user_idx)} interactions")
     picked = {}
     with limited_threads(1):

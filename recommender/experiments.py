@@ -11,17 +11,12 @@ running.
 """
 
 import hashlib
-import logging
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from recommender.ml.artifact import ArtifactError, ArtifactMismatch
 from recommender.models import ModelVersion
-from recommender.training import PublishRefused, load_version
-
-logger = logging.getLogger(__name__)
-NOT_CHALLENGER = dict(is_challenger=None, challenger_share=None, challenger_since=None)
+from recommender.training import PublishRefused, version_prove
 
 
 def in_challenger(*, user_id: int, challenger_id: int, share: float) -> bool:
@@ -40,15 +35,10 @@ def challenger_start(*, version: ModelVersion, share: float) -> ModelVersion:
         raise PublishRefused(f"model version {version.pk} is live; a challenger must be another version")
     if version.status != ModelVersion.Status.READY:
         raise PublishRefused(f"model version {version.pk} is {version.status}, not ready")
-    try:
-        load_version(version)
-    except (ArtifactError, ArtifactMismatch) as exc:
-        ModelVersion.objects.filter(pk=version.pk).update(status=ModelVersion.Status.REJECTED, **NOT_CHALLENGER)
-        logger.error("model version %s refused as challenger: %s", version.pk, exc)
-        raise PublishRefused(str(exc)) from exc
+    version_prove(version=version)
     try:
         with transaction.atomic():
-            ModelVersion.objects.filter(is_challenger=True).exclude(pk=version.pk).update(**NOT_CHALLENGER)
+            ModelVersion.objects.filter(is_challenger=True).exclude(pk=version.pk).update(**ModelVersion.NOT_CHALLENGER)
             # Still ready and not live: a publish or a pruning may have come in since it was checked.
             updated = ModelVersion.objects.filter(
                 pk=version.pk, is_live__isnull=True, status=ModelVersion.Status.READY
@@ -66,5 +56,5 @@ def challenger_stop() -> ModelVersion | None:
     with transaction.atomic():
         current = ModelVersion.objects.select_for_update().filter(is_challenger=True).first()
         if current is not None:
-            ModelVersion.objects.filter(pk=current.pk).update(**NOT_CHALLENGER)
+            ModelVersion.objects.filter(pk=current.pk).update(**ModelVersion.NOT_CHALLENGER)
     return current

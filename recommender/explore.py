@@ -104,10 +104,7 @@ def explore_new_items(
     # Without impressions nothing would count an item's showings, and the slot would never close.
     if slots <= 0 or limit <= 0 or not settings.FEED_IMPRESSIONS or not len(order):
         return order, none
-    scorer = state.scorer
-    own = candidates < scorer.n_items
-    known = np.zeros(len(candidates), dtype=bool)
-    known[own] = scorer.known[candidates[own]]
+    known = state.known[candidates]
     if known.sum() < 2 or known.all():
         return order, none
     percentile = np.searchsorted(np.sort(content[known]), content[~known], side="right") / known.sum()

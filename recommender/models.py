@@ -54,8 +54,17 @@ class UserEmbedding(EmbeddingBase):
         return f"user {self.user_id} / {self.model_name}"
 
 
+class ModelVersionQuerySet(models.QuerySet):
+    def serving(self) -> "ModelVersionQuerySet":
+        """The versions the site serves: the live one and the challenger, if any."""
+        return self.filter(Q(is_live=True) | Q(is_challenger=True))
+
+
 class ModelVersion(models.Model):
     """A trained scorer artifact. Exactly one version is live (is_live=True); others keep NULL."""
+
+    # The fields of a version that is not the challenger (an `update(**NOT_CHALLENGER)` ends its turn).
+    NOT_CHALLENGER = dict(is_challenger=None, challenger_share=None, challenger_since=None)
 
     class Status(models.TextChoices):
         READY = "ready", "Ready"
@@ -77,6 +86,8 @@ class ModelVersion(models.Model):
     is_challenger = models.BooleanField(null=True, unique=True, default=None)
     challenger_share = models.FloatField(null=True, blank=True)
     challenger_since = models.DateTimeField(null=True, blank=True)
+
+    objects = ModelVersionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -141,9 +141,7 @@ def model_scores(*, state: ServingState, scored: ScorePass, columns: np.ndarray)
     placed[~own] = scored.new_content[np.searchsorted(scored.new_columns, columns[~own])]
     raw = placed.copy()  # what an item the model does not know keeps when too few are known to place it
     raw[own] = scored.scores[columns[own]]
-    known = np.zeros(len(columns), dtype=bool)
-    known[own] = scorer.known[columns[own]]
-    return scorer.place_by_content(raw, placed, known), placed
+    return scorer.place_by_content(raw, placed, state.known[columns]), placed
 
 
 def feed_scores(

@@ -49,6 +49,11 @@ class ServingState:
     checked_at: float = field(default_factory=time.monotonic)  # when `stamp` was last compared to the database
 
     @cached_property
+    def known(self) -> np.ndarray:
+        """column -> the model has training interactions for it (items added since training have none)."""
+        return np.concatenate([self.scorer.known, np.zeros(len(self.item_pks) - self.scorer.n_items, dtype=bool)])
+
+    @cached_property
     def column_of(self) -> dict[int, int]:
         return {int(pk): col for col, pk in enumerate(self.item_pks.tolist())}
 
@@ -77,15 +82,13 @@ LOAD_RETRY_SECONDS = 60.0
 _failed: dict[tuple, float] = {}  # (pk, artifact path, checksum) -> when
 # The challenger version this process could not load (serving everyone the champion meanwhile): tried
 # again at the change checks once LOAD_RETRY_SECONDS have passed, without rebuilding the champion.
-_unloaded: list = [None]
+_unloaded: ModelVersion | None = None
 
 
 def catalog_stamp(*, model_name: str) -> tuple:
     """A cheap fingerprint of the live version and the challenger, the items and their vectors (three
     aggregate queries)."""
-    versions = ModelVersion.objects.filter(Q(is_live=True) | Q(is_challenger=True)).values_list(
-        "pk", "is_live", "challenger_share"
-    )
+    versions = ModelVersion.objects.serving().values_list("pk", "is_live", "challenger_share")
     live = next((pk for pk, is_live, _ in versions if is_live), None)
     challenger = next(((pk, share) for pk, is_live, share in versions if not is_live), None)
     items = Item.objects.aggregate(
@@ -155,7 +158,7 @@ def serving_state(*, user_id: int | None = None) -> ServingState | None:
 
 
 def _current() -> tuple[ServingState | None, ServingState | None]:
-    global _state, _challenger
+    global _state, _challenger, _unloaded
     state = _state
     fresh = state is not None and time.monotonic() - state.checked_at < settings.SERVING_CHECK_SECONDS
     if fresh and not connection.in_atomic_block:
@@ -164,12 +167,10 @@ def _current() -> tuple[ServingState | None, ServingState | None]:
     with _lock:
         if _state is not None and _state.stamp == stamp:
             _state.checked_at = time.monotonic()
-            candidate = _unloaded[0]
-            if candidate is not None and (candidate_scorer := _scorer(candidate)) is not None:
-                _challenger = _build(candidate, candidate_scorer, stamp, challenger_share=candidate.challenger_share)
-                _unloaded[0] = None
+            if _unloaded is not None:
+                _challenger, _unloaded = _challenger_state(_unloaded, stamp)
             return _state, _challenger
-        versions = list(ModelVersion.objects.filter(Q(is_live=True) | Q(is_challenger=True)))
+        versions = list(ModelVersion.objects.serving())
         live = next((v for v in versions if v.is_live), None)
         if live is None:
             _state = _challenger = None
@@ -178,14 +179,19 @@ def _current() -> tuple[ServingState | None, ServingState | None]:
         if scorer is None:  # keep serving what this process already had rather than failing every request
             return _state, _challenger
         candidate = next((v for v in versions if v.is_challenger and v.challenger_share), None)
-        candidate_scorer = _scorer(candidate) if candidate is not None else None
-        _state = _build(live, scorer, stamp)
-        _challenger = None
-        if candidate_scorer is not None:
-            _challenger = _build(candidate, candidate_scorer, stamp, challenger_share=candidate.challenger_share)
-        # A challenger that cannot be loaded leaves everyone to the champion until a retry loads it.
-        _unloaded[0] = candidate if candidate is not None and candidate_scorer is None else None
+        # Before `_state` is replaced, so `_scorer` can reuse a model this process already holds.
+        challenger, unloaded = _challenger_state(candidate, stamp) if candidate is not None else (None, None)
+        _state, _challenger, _unloaded = _build(live, scorer, stamp), challenger, unloaded
         return _state, _challenger
+
+
+def _challenger_state(candidate: ModelVersion, stamp: tuple) -> tuple[ServingState | None, ModelVersion | None]:
+    """The challenger's snapshot, or (None, the version) when it cannot be loaded now: everyone is then
+    served the champion until a later change check loads it."""
+    scorer = _scorer(candidate)
+    if scorer is None:
+        return None, candidate
+    return _build(candidate, scorer, stamp, challenger_share=candidate.challenger_share), None
 
 
 def _scorer(version: ModelVersion) -> HybridScorer | None:
@@ -219,7 +225,7 @@ def loaded_version_id() -> int | None:
 
 def reset() -> None:
     """Forget the cached snapshot (tests; after deleting artifacts)."""
-    global _state, _challenger
+    global _state, _challenger, _unloaded
     with _lock:
-        _state = _challenger = _unloaded[0] = None
+        _state = _challenger = _unloaded = None
         _failed.clear()

@@ -126,7 +126,7 @@ def online_metrics_by_day(*, days: int = 30, top: int = 10, window: dt.timedelta
 def serving_arms() -> dict[int, str]:
     """The versions serving now and how: "live" (the champion) and "challenger, 10% since 2026-11-30"."""
     arms = {}
-    for version in ModelVersion.objects.filter(Q(is_live=True) | Q(is_challenger=True)):
+    for version in ModelVersion.objects.serving():
         if version.is_live:
             arms[version.pk] = "live"
         else:

@@ -120,27 +120,27 @@ def load_version(version: ModelVersion) -> HybridScorer:
     return HybridScorer.load(path, model_name=model_name, text_dim=embedding_dim(model_name=model_name) or None)
 
 
-def version_publish(*, version: ModelVersion) -> ModelVersion:
-    """Make `version` the live one, after proving it loads; refused versions are marked rejected."""
+def version_prove(*, version: ModelVersion) -> None:
+    """Load the version's artifact once; one that cannot be loaded is marked rejected for good (and is not
+    the challenger either: serving would keep trying it) and PublishRefused is raised."""
     try:
         load_version(version)
     except (ArtifactError, ArtifactMismatch) as exc:
-        # Refused for good: not the challenger either (serving would keep trying it).
         ModelVersion.objects.filter(pk=version.pk).update(
-            status=ModelVersion.Status.REJECTED, is_challenger=None, challenger_share=None, challenger_since=None
+            status=ModelVersion.Status.REJECTED, **ModelVersion.NOT_CHALLENGER
         )
         logger.error("model version %s refused: %s", version.pk, exc)
         raise PublishRefused(str(exc)) from exc
+
+
+def version_publish(*, version: ModelVersion) -> ModelVersion:
+    """Make `version` the live one, after proving it loads; refused versions are marked rejected."""
+    version_prove(version=version)
     with transaction.atomic():
         ModelVersion.objects.filter(is_live=True).exclude(pk=version.pk).update(is_live=None)
         # Publishing the challenger promotes it: it serves everyone, and the experiment ends.
         ModelVersion.objects.filter(pk=version.pk).update(
-            is_live=True,
-            status=ModelVersion.Status.READY,
-            published_at=timezone.now(),
-            is_challenger=None,
-            challenger_share=None,
-            challenger_since=None,
+            is_live=True, status=ModelVersion.Status.READY, published_at=timezone.now(), **ModelVersion.NOT_CHALLENGER
         )
     version.refresh_from_db()
     _prune_artifacts()

@@ -33,14 +33,13 @@ from collections.abc import Callable
 import numpy as np
 
 from recommender.ml.blend import COLD_SPLITS, REGIMES, Stacked, fit_weights, inner_splits, row_spread
-from recommender.ml.components import FIRST_K
 from recommender.ml.data import ItemFeatures, RecData, ScoreContext
-from recommender.ml.features import item_content, year_edges
+from recommender.ml.features import item_content
 from recommender.ml.hybrid_parts import FEW_SHOT_MAX, PARTS
 from recommender.ml.locks import MODEL_LOAD_LOCK
 from recommender.ml.metrics import top_k
 from recommender.ml.neural import NeuralConfig
-from recommender.ml.parts import OUTPUTS, PART_OF, PART_TYPES, Catalog, Part, Pass, Training
+from recommender.ml.parts import OUTPUTS, PART_OF, PART_TYPES, Part, Pass, Training
 from recommender.ml.scorer_artifact import read_scorer, write_scorer
 
 DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
@@ -127,26 +126,8 @@ class HybridScorer:
     def _fit_parts(self, data: RecData, *, splits: dict | None) -> None:
         self.category_names, self.occupation_names = list(data.category_names), list(data.occupation_names)
         self.item_map, self.user_map = data.item_map, data.user_map
-        known = np.bincount(data.item_idx, minlength=data.n_items) > 0
-        edges = year_edges(data.item_year[known])
-        self.catalog = Catalog(
-            n_items=data.n_items,
-            n_users=data.n_users,
-            n_occupations=data.n_occupations,
-            text_dim=data.text_dim,
-            known=known,
-            counts=np.bincount(data.item_idx[data.positive], minlength=data.n_items).astype(np.float64),
-            edges=edges,
-            content=item_content(data.item_features(), edges),
-        )
-        train = Training(
-            data=data,
-            catalog=self.catalog,
-            positives=data.matrix(),
-            seen=data.matrix(positives_only=False),
-            first=data.first_interactions(FIRST_K),
-            train_users=np.unique(data.user_idx),
-        )
+        train = Training.of(data)
+        self.catalog = train.catalog
         for part in self.parts.values():
             part.fit(train, splits)
         self.fitted = True

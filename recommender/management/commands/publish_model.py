@@ -23,29 +23,32 @@ class Command(BaseCommand):
         parser.add_argument("--share", type=float, help="with --challenger: the share of users, between 0 and 1")
 
     def handle(self, *args, model_version, rollback, challenger, stop_challenger, share, **options):
-        if share is not None and challenger is None:
-            raise CommandError("--share goes with --challenger")
-        if stop_challenger:
-            stopped = challenger_stop()
-            self.stdout.write(f"Model version {stopped.pk} is no longer a challenger" if stopped else "No challenger")
-            return
-        wanted = challenger if challenger is not None else model_version
+        if (share is None) != (challenger is None):
+            raise CommandError(
+                "--share goes with --challenger"
+                if challenger is None
+                else "--challenger needs --share (the share of users it serves)"
+            )
         try:
-            if rollback:
-                live = version_rollback()
+            if stop_challenger:
+                stopped = challenger_stop()
+                self.stdout.write(
+                    f"Model version {stopped.pk} is no longer a challenger" if stopped else "No challenger"
+                )
+            elif challenger is not None:
+                version = challenger_start(version=self._version(challenger), share=share)
+                self.stdout.write(
+                    self.style.SUCCESS(f"Model version {version.pk} is the challenger for {share:.0%} of the users")
+                )
             else:
-                target = ModelVersion.objects.filter(pk=wanted).first()
-                if target is None:
-                    raise CommandError(f"model version {wanted} does not exist")
-                if challenger is not None:
-                    if share is None:
-                        raise CommandError("--challenger needs --share (the share of users it serves)")
-                    version = challenger_start(version=target, share=share)
-                    self.stdout.write(
-                        self.style.SUCCESS(f"Model version {version.pk} is the challenger for {share:.0%} of the users")
-                    )
-                    return
-                live = version_publish(version=target)
+                live = version_rollback() if rollback else version_publish(version=self._version(model_version))
+                self.stdout.write(self.style.SUCCESS(f"Model version {live.pk} is live"))
         except PublishRefused as exc:
             raise CommandError(f"refused: {exc}; nothing changed") from exc
-        self.stdout.write(self.style.SUCCESS(f"Model version {live.pk} is live"))
+
+    @staticmethod
+    def _version(pk: int) -> ModelVersion:
+        version = ModelVersion.objects.filter(pk=pk).first()
+        if version is None:
+            raise CommandError(f"model version {pk} does not exist")
+        return version

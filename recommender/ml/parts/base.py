@@ -12,8 +12,9 @@ from typing import ClassVar
 import numpy as np
 import scipy.sparse as sp
 
+from recommender.ml.components import FIRST_K
 from recommender.ml.data import RecData, ScoreContext
-from recommender.ml.features import histories_matrix, liked_histories
+from recommender.ml.features import histories_matrix, item_content, liked_histories, year_edges
 from recommender.ml.neural import NeuralConfig
 
 
@@ -41,6 +42,30 @@ class Training:
     seen: sp.csr_matrix  # user x item, any interaction
     first: sp.csr_matrix  # user x item, each user's first FIRST_K interactions
     train_users: np.ndarray  # users with at least one interaction
+
+    @classmethod
+    def of(cls, data: RecData) -> "Training":
+        """`data` with its catalog (items with interactions, their positives, content vectors) and matrices."""
+        known = np.bincount(data.item_idx, minlength=data.n_items) > 0
+        edges = year_edges(data.item_year[known])
+        catalog = Catalog(
+            n_items=data.n_items,
+            n_users=data.n_users,
+            n_occupations=data.n_occupations,
+            text_dim=data.text_dim,
+            known=known,
+            counts=np.bincount(data.item_idx[data.positive], minlength=data.n_items).astype(np.float64),
+            edges=edges,
+            content=item_content(data.item_features(), edges),
+        )
+        return cls(
+            data=data,
+            catalog=catalog,
+            positives=data.matrix(),
+            seen=data.matrix(positives_only=False),
+            first=data.first_interactions(FIRST_K),
+            train_users=np.unique(data.user_idx),
+        )
 
 
 class Pass:

@@ -12,6 +12,8 @@ SEQ_SMOOTHING = 2.0
 class _ItemItem(Part):
     """A part that scores a history row times an item-item weight matrix."""
 
+    lam: float | None = None  # the ridge lambda, for the parts that tune one
+
     def score(self, output: str, p: Pass, regime: str) -> np.ndarray:
         return np.asarray(self._history(p) @ self.weights, dtype=np.float64)
 
@@ -19,7 +21,7 @@ class _ItemItem(Part):
         return p.seen
 
     def state(self) -> tuple[dict, dict[str, np.ndarray]]:
-        return {"lambda": getattr(self, "lam", None)}, {"weights": self.weights}
+        return {"lambda": self.lam}, {"weights": self.weights}
 
     def restore(self, state, arrays, catalog) -> None:
         self.weights = arrays["weights"]
