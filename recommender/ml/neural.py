@@ -33,6 +33,9 @@ class NeuralConfig:
     user_id_keep: float = 0.5
     p_cold: float = 0.2
     p_first: float = 0.3
+    # The network trained, validated and served is an exponential moving average of the weights over
+    # about this many epochs (0: the raw weights). See `NeuralTrainer.fit`.
+    ema_epochs: float = 2.0
 
 
 class TwoTower(nn.Module):
@@ -115,6 +118,7 @@ class NeuralTrainer:
             log_pop = torch.log1p(counts) - torch.log1p(counts)[known].mean()
             model.item_id_bias.weight.copy_((log_pop * known.float())[:, None])
         opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=True)
+        served = self._averaged(model, len(train_users))
         best, best_epoch, best_state, bad = -np.inf, epochs, None, 0
         for epoch in range(1, epochs + 1):
             model.train()
@@ -124,20 +128,42 @@ class NeuralTrainer:
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
+                if served is not model:
+                    served.update_parameters(model)
             train_users = rng.permutation(train_users)
             if evaluate is not None and epoch % 2 == 0:
-                value = evaluate(model)
+                value = evaluate(self._module(served))
                 if value > best:
                     best, best_epoch, bad = value, epoch, 0
-                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                    best_state = {k: v.detach().clone() for k, v in self._module(served).state_dict().items()}
                 else:
                     bad += 1
                     if bad >= 3:
                         break
+        model = self._module(served)
         if best_state is not None:
             model.load_state_dict(best_state)
         model.eval()
         return model, best_epoch
+
+    def _averaged(self, model: TwoTower, n_users: int):
+        """The network to validate and serve: an exponential moving average of `model`'s weights over
+        about `ema_epochs` epochs, or `model` itself when that is 0.
+
+        With a few optimiser steps per epoch the raw weights move a lot from one epoch to the next, and
+        which epoch a fit stops at is a draw: on development splits of ML-100K the warm blend of the
+        same fit moved by up to 0.01 NDCG@20 from one epoch count to the next. The average is smooth
+        in the epoch count, so the network the blend weights were fitted with and the final one trained
+        for the folds' mean epoch count are alike."""
+        if not self.cfg.ema_epochs:
+            return model
+        steps = max(1, -(-n_users // self.cfg.batch_users)) * self.cfg.ema_epochs
+        ema = torch.optim.swa_utils.get_ema_multi_avg_fn(1.0 - 1.0 / max(steps, 1.0))
+        return torch.optim.swa_utils.AveragedModel(model, multi_avg_fn=ema, use_buffers=True)
+
+    @staticmethod
+    def _module(served) -> TwoTower:
+        return served.module if isinstance(served, torch.optim.swa_utils.AveragedModel) else served
 
     def _step(self, model, t, known, rows, rng):
         cfg = self.cfg
