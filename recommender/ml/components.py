@@ -1,6 +1,8 @@
 """The closed-form parts of the hybrid: EASE, content mapping, content popularity and a user kernel.
 
-All work on arrays of the training data only; the neural part lives in `neural.py`.
+All work on arrays of the training data only; the neural part lives in `neural.py`. The item-item
+closed forms are dense (I x I) up to DENSE_ITEMS items; past it the parts use the sparse or low-rank
+forms of `neighbourhood.py` instead (docs/scale.md).
 """
 
 from dataclasses import dataclass
@@ -8,8 +10,25 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from recommender.ml.data import RecData, UserFeatures, time_order
+from recommender.ml.data import RecData, UserFeatures
 from recommender.ml.features import N_AGE_BANDS, N_GENDERS, age_band, one_hot
+from recommender.ml.neighbourhood import (
+    SUCCESSORS,
+    liked_later_blocks,
+    liked_later_counts,
+    neighbourhood_ridge,
+    top_k_per_row,
+)
+
+# Up to this many items the item-item parts solve dense I x I systems: exact, and at 5,000 items about
+# 1 GB and seconds per solve; past it the dense forms' I^2 memory and I^3 time outgrow the sparse
+# neighbourhood forms, which cost about the same here (bench/item_item_scale.py, docs/scale.md).
+DENSE_ITEMS = 5000
+
+
+def use_dense(n_items: int) -> bool:
+    """Whether a catalog of n_items is fitted with the dense item-item forms (at most DENSE_ITEMS)."""
+    return n_items <= DENSE_ITEMS
 
 
 def ease_weights(matrix: sp.spmatrix, lam: float) -> np.ndarray:
@@ -35,19 +54,32 @@ def seen_to_liked_weights(seen: sp.spmatrix, positives: sp.spmatrix, lam: float)
     return weights
 
 
-def content_map(positives: sp.csr_matrix, content: np.ndarray, known: np.ndarray, lam: float, mu: float) -> np.ndarray:
+def content_map(
+    positives: sp.csr_matrix,
+    content: np.ndarray,
+    known: np.ndarray,
+    lam: float,
+    mu: float,
+    eigen: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """W [n_items, d_content]: a history row x_u maps to the content-space user vector x_u @ W.
 
     Fits x_u @ W @ f_i ~ x_ui over the known items: first a ridge item-item map A = (G + lam I)^-1 G
     (G = X'X), then the content projection of its columns, A F (F'F + mu I)^-1, so any item with
-    content f (seen or new) gets the score (x_u @ W) . f.
+    content f (seen or new) gets the score (x_u @ W) . f. With `eigen` (G's top eigenpairs V, s from
+    `neighbourhood.gram_eigen`) A is V diag(s / (s + lam)) V': no I x I matrix, and exact when V
+    spans G's range.
     """
-    x = positives[:, known]
-    gram = np.asarray((x.T @ x).todense(), dtype=np.float64)
-    item_map = np.linalg.solve(gram + lam * np.eye(len(gram)), gram)
     f = content[known].astype(np.float64)
     proj = f @ np.linalg.inv(f.T @ f + mu * np.eye(f.shape[1]))
     out = np.zeros((positives.shape[1], content.shape[1]), dtype=np.float32)
+    if eigen is not None:
+        vectors, values = eigen
+        out[known] = vectors @ ((values / (values + lam))[:, None] * (vectors.T @ proj))
+        return out
+    x = positives[:, known]
+    gram = np.asarray((x.T @ x).todense(), dtype=np.float64)
+    item_map = np.linalg.solve(gram + lam * np.eye(len(gram)), gram)
     out[known] = item_map @ proj
     return out
 
@@ -62,23 +94,35 @@ def liked_later_weights(data: RecData, smoothing: float) -> np.ndarray:
     """S [n_items, n_items]: how often a user who saw item i liked item j LATER (by timestamp).
 
     Smoothed toward item j's positive rate: S_ij = (C_ij + a p_j) / (n_i + a), where C_ij counts the
-    users who saw i and then liked j and n_i the users who saw i. The direction matters for new users:
-    their first interactions predict what they go on to like (sign-up sessions rate items in batches).
+    users who saw i and then liked j (`neighbourhood.liked_later_counts`) and n_i the users who saw i.
+    The direction matters for new users: their first interactions predict what they go on to like
+    (sign-up sessions rate items in batches).
     """
-    order = time_order(data.user_idx, data.timestamp)
-    users, items, liked = data.user_idx[order], data.item_idx[order], data.positive[order]
-    bounds = np.searchsorted(users, np.arange(data.n_users + 1))
-    counts = np.zeros((data.n_items, data.n_items))
-    for start, end in zip(bounds[:-1], bounds[1:], strict=True):
-        if end - start < 2:
-            continue
-        seen_items, rank = items[start:end], np.arange(end - start)
-        later = rank[:, None] < rank[liked[start:end]][None, :]
-        counts[np.ix_(seen_items, seen_items[liked[start:end]])] += later
+    counts = liked_later_counts(data).toarray()
+    n_seen, prior = _liked_later_rates(data)
+    return ((counts + smoothing * prior[None, :]) / (n_seen[:, None] + smoothing)).astype(np.float32)
+
+
+def liked_later_top(
+    data: RecData, smoothing: float, k: int = SUCCESSORS
+) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+    """`liked_later_weights` past DENSE_ITEMS, as K + r p': K [n_items, n_items] sparse, each row the k
+    largest C_ij / (n_i + a), and the smoothing's rank-one rest, r_i = a / (n_i + a) times the prior p_j.
+    A history row x scores x @ K + (x @ r) p; exactly S's scores when no row has more than k counts."""
+    n_seen, prior = _liked_later_rates(data)
+    rows = []
+    for sources in liked_later_blocks(data):
+        counts = liked_later_counts(data, sources)
+        rows.append(top_k_per_row(sp.diags(1.0 / (n_seen[sources] + smoothing)) @ counts, k))
+    weights = sp.vstack(rows, format="csr").astype(np.float32)
+    return weights, (smoothing / (n_seen + smoothing)).astype(np.float32), prior.astype(np.float32)
+
+
+def _liked_later_rates(data: RecData) -> tuple[np.ndarray, np.ndarray]:
+    """n_i, the interactions with each item, and p_j, each item's smoothed positive rate per user."""
     n_users = max(len(np.unique(data.user_idx)), 1)
     prior = (np.bincount(data.item_idx[data.positive], minlength=data.n_items) + 1.0) / (n_users + 2.0)
-    n_seen = np.bincount(data.item_idx, minlength=data.n_items).astype(np.float64)
-    return ((counts + smoothing * prior[None, :]) / (n_seen[:, None] + smoothing)).astype(np.float32)
+    return np.bincount(data.item_idx, minlength=data.n_items).astype(np.float64), prior
 
 
 @dataclass
@@ -261,6 +305,14 @@ class NewcomerModel:
         later.eliminate_zeros()
         users = np.flatnonzero(np.diff(later.indptr) > 0)
         x = self._inputs(first[users], data.user_features(users), data.first_times()[users])
+        if not use_dense(self.n_items):
+            # Each item's target on the profile and its k strongest first items only: no shared popular
+            # items, which did better here than dense (bench/item_item_scale.py quality, docs/scale.md).
+            profile = np.arange(self.n_items, x.shape[1])
+            gram = (x.T @ x).tocsr()  # sparse: a user's row has FIRST_K items and one-hot profile columns
+            fitted = neighbourhood_ridge(x, later[users], [self.lam], shared=0, always=profile, gram=gram)[0]
+            self.weights = fitted.astype(np.float32)
+            return self
         gram = np.asarray((x.T @ x).todense(), dtype=np.float64)
         gram[np.diag_indices_from(gram)] += self.lam
         self.weights = np.linalg.solve(gram, np.asarray((x.T @ later[users]).todense(), dtype=np.float64)).astype(
@@ -276,4 +328,5 @@ class NewcomerModel:
         """
         # In the weights' own precision: a float64 input would make scipy copy the whole matrix up.
         inputs = self._inputs(seen, features, first_time).astype(self.weights.dtype)
-        return np.asarray(inputs @ self.weights, dtype=np.float64)
+        scores = inputs @ self.weights
+        return np.asarray(scores.toarray() if sp.issparse(scores) else scores, dtype=np.float64)

@@ -3,7 +3,8 @@
 import numpy as np
 
 from recommender.ml.blend import ndcg20
-from recommender.ml.components import content_map, content_popularity
+from recommender.ml.components import content_map, content_popularity, use_dense
+from recommender.ml.neighbourhood import gram_eigen
 from recommender.ml.parts.base import Part, Pass, Training
 
 CMAP_GRID = ((300.0, 10.0), (1000.0, 3.0), (1000.0, 10.0), (1000.0, 30.0), (3000.0, 10.0))
@@ -12,7 +13,9 @@ CPOP_LAMBDA = 10.0
 
 class ContentMap(Part):
     """`cmap`: a linear map from the liked history to content space, so any item with content scores.
-    Its (lambda, mu) are tuned on the item-cold validation split."""
+    Its (lambda, mu) are tuned on the item-cold validation split. Past DENSE_ITEMS its item-item ridge
+    map is read from the item Gram's top eigenpairs (`neighbourhood.gram_eigen`, found once per fit
+    for the whole grid) instead of a dense I x I solve."""
 
     name, outputs = "cmap", ("cmap",)
 
@@ -21,13 +24,16 @@ class ContentMap(Part):
         self.params = (1000.0, 10.0)
 
     def fit(self, train: Training, splits: dict | None) -> None:
+        c = train.catalog
+        self._eigen = None if use_dense(c.n_items) else gram_eigen(train.positives[:, c.known])
         if splits and "item_cold" in splits:
             self.params = max(CMAP_GRID, key=lambda p: self._try(train, p, splits["item_cold"]))
         self.weights = self._weights(train, self.params)
+        self._eigen = None  # only needed while fitting
 
     def _weights(self, train: Training, params) -> np.ndarray:
         c = train.catalog
-        return content_map(train.positives, c.content, c.known, *params)
+        return content_map(train.positives, c.content, c.known, *params, eigen=self._eigen)
 
     def _try(self, train: Training, params, split) -> float:
         self.weights = self._weights(train, params)

@@ -2,16 +2,20 @@
 start month to what training users like after their first interactions."""
 
 import numpy as np
+import scipy.sparse as sp
 
 from recommender.ml.blend import ndcg20
 from recommender.ml.components import NewcomerModel
 from recommender.ml.hybrid_parts import FEW_SHOT_MAX
+from recommender.ml.neighbourhood import sparse_arrays, sparse_from_arrays
 from recommender.ml.newcomer_net import EPOCHS, NewcomerNet
 from recommender.ml.parts.base import Part, Pass, Training
 
 
 class Newcomer(Part):
-    """`newcomer`: the ridge model (`components.NewcomerModel`), fitted on the first interactions."""
+    """`newcomer`: the ridge model (`components.NewcomerModel`), fitted on the first interactions. Past
+    DENSE_ITEMS its weights are sparse (each item's k strongest first items plus the profile), saved as
+    their CSR arrays with the shape in the state."""
 
     name, outputs = "newcomer", ("newcomer",)
 
@@ -22,10 +26,15 @@ class Newcomer(Part):
         return self.model.score(p.seen, p.context.features, p.context.first_times())
 
     def state(self) -> tuple[dict, dict[str, np.ndarray]]:
-        return self.model.state(), {"weights": self.model.weights}
+        weights = self.model.weights
+        if sp.issparse(weights):
+            return {**self.model.state(), "shape": list(weights.shape)}, sparse_arrays("weights", weights)
+        return self.model.state(), {"weights": weights}
 
     def restore(self, state, arrays, catalog) -> None:
-        self.model = NewcomerModel.restore(state, arrays["weights"])
+        shape = state.get("shape")
+        weights = arrays["weights"] if shape is None else sparse_from_arrays("weights", arrays, shape)
+        self.model = NewcomerModel.restore(state, weights)
 
 
 class NewcomerNetwork(Part):
