@@ -306,6 +306,15 @@ FEED_EXHAUSTIVE_ITEMS = env.int("FEED_EXHAUSTIVE_ITEMS", default=20_000)
 # A newcomer (at most FEW_SHOT_MAX interactions) sees each interest they stated within the first this
 # many places of the feed, when the catalog has an item there (recommender/rerank.py); 0 turns it off.
 FEED_INTEREST_COVERAGE = env.int("FEED_INTEREST_COVERAGE", default=10)
+# A user with more than FEW_SHOT_MAX interactions gets the top of the feed calibrated to the category
+# mix of what they liked (recommender/rerank.py `calibrate`), with this strength: 0 turns it off, 1
+# ignores the scores. 0.2 chosen with bench/feed_ndcg.py on a development split (docs/model.md).
+try:
+    FEED_CALIBRATION = env.float("FEED_CALIBRATION", default=0.2)
+except ValueError:  # not a number: refused below
+    FEED_CALIBRATION = float("nan")
+if not 0.0 <= FEED_CALIBRATION <= 1.0:
+    raise ImproperlyConfigured(f"FEED_CALIBRATION={env.str('FEED_CALIBRATION')!r}: use a number from 0 (off) to 1")
 # New items get a fair chance (recommender/explore.py): this many places in the first ten go to the
 # best-matching items the model has no evidence for, until each was shown to FEED_EXPLORE_IMPRESSIONS
 # users; 0 turns it off.

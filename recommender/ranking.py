@@ -294,6 +294,8 @@ def rank_feed(
         order = rerank.cover_interests(
             order, state.cats[candidates], signals.interests, window=min(settings.FEED_INTEREST_COVERAGE, k)
         )
+    elif only_item_ids is None and not _newcomer(signals) and settings.FEED_CALIBRATION:
+        order = _calibrated(state=state, signals=signals, candidates=candidates, scores=scores, order=order, k=k)
     order, promoted = explore.explore_new_items(
         state=state, candidates=candidates, content=content, order=order, k=k, interests=covered
     )
@@ -302,6 +304,19 @@ def rank_feed(
     reasons = _reasons(state=state, signals=signals, columns=columns, written=written)
     reasons = [explore.REASON if b in promoted else r for b, r in zip(best, reasons, strict=True)]
     return [Ranked(int(state.item_pks[c]), float(scores[b]), r) for c, b, r in zip(columns, best, reasons, strict=True)]
+
+
+def _calibrated(
+    *, state: ServingState, signals: UserSignals, candidates: np.ndarray, scores: np.ndarray, order: np.ndarray, k: int
+) -> np.ndarray:
+    """The top of a longer history's feed with its category mix pulled toward that of their likes."""
+    target = rerank.taste_mix(state.cats[np.asarray(signals.liked_columns, dtype=np.int64)])
+    if target is None:  # nothing liked, or nothing liked that has a category
+        return order
+    pool = order[: rerank.CALIBRATION_POOL]  # the categories of these rows only: the feed's cost stays flat
+    cats = np.zeros((len(candidates), state.cats.shape[1]), dtype=state.cats.dtype)
+    cats[pool] = state.cats[candidates[pool]]
+    return rerank.calibrate(order, scores, cats, target, strength=settings.FEED_CALIBRATION, k=k)
 
 
 def _newcomer(signals: UserSignals) -> bool:

@@ -1,9 +1,14 @@
-"""Feed policy on top of the model's scores: what a user wrote, read as categories, and every stated
-interest near the top of a newcomer's feed.
+"""Feed policy on top of the model's scores: what a user wrote, read as categories, every stated
+interest near the top of a newcomer's feed, and the top of a longer history's feed calibrated to it.
 
 The scores already lift items in stated interests (ranking.INTEREST_LIFT), but a lift is not a
 promise: an interest with few or weakly scored items (Documentary next to Animation) can still miss
 the first screen. `cover_interests` makes it a promise for the first `window` places.
+
+A user with a long history has the opposite problem: the scores follow their strongest taste, so
+someone who liked westerns and comedies in a 2:1 ratio can get a top 10 of westerns only.
+`calibrate` (Steck, "Calibrated Recommendations", RecSys 2018) picks the top of the feed so that its
+category mix stays near the mix of what they liked.
 """
 
 import numpy as np
@@ -60,3 +65,68 @@ def cover_interests(order: np.ndarray, item_cats: np.ndarray, interests: np.ndar
         head.append(promoted)
         rest.insert(0, displaced)
     return np.array(head + rest, dtype=order.dtype)
+
+
+# Calibration re-orders the best CALIBRATION_POOL candidates only (the feed's cost stays flat in the
+# catalog's size); CALIBRATION_ALPHA is Steck's smoothing of the list's category mix toward the
+# target's, so a category the list lacks costs a finite amount.
+CALIBRATION_POOL = 100
+CALIBRATION_ALPHA = 0.01
+
+
+def category_mix(item_cats: np.ndarray) -> np.ndarray:
+    """Each row's categories as a distribution: a multi-hot row over its count (no category: zeros)."""
+    cats = np.asarray(item_cats, dtype=np.float64)
+    counts = cats.sum(axis=1, keepdims=True)
+    return np.divide(cats, counts, out=np.zeros_like(cats), where=counts > 0)
+
+
+def taste_mix(liked_cats: np.ndarray) -> np.ndarray | None:
+    """The category distribution of a user's liked items (each item's categories weigh 1 in all);
+    None when none of them has a category."""
+    mix = category_mix(liked_cats).sum(axis=0)
+    return mix / mix.sum() if mix.sum() > 0 else None
+
+
+def calibrate(
+    order: np.ndarray, scores: np.ndarray, item_cats: np.ndarray, target: np.ndarray, *, strength: float, k: int
+) -> np.ndarray:
+    """`order` (candidate rows, best first) with its first min(k, CALIBRATION_POOL) places chosen for
+    relevance and a category mix close to `target`.
+
+    Greedy (Steck 2018): each place goes to the candidate among the best CALIBRATION_POOL of `order`
+    that maximises (1 - strength) * relevance - strength * KL(target || mix of the list with it), the
+    mix smoothed by CALIBRATION_ALPHA toward the target. Relevance is `scores[row]` min-max scaled over
+    that pool, so `strength` means the same for every user. Ties go to the earlier row in `order`. The
+    pool's unpicked rows follow in their order, then the rest of `order`. `item_cats[row]` is the
+    multi-hot categories of candidate `row`; `target` a distribution over the same categories.
+    """
+    order = np.asarray(order)
+    pool = order[:CALIBRATION_POOL]
+    places = min(k, len(pool))
+    if strength <= 0 or places < 2:
+        return order
+    relevance = np.asarray(scores, dtype=np.float64)[pool]
+    spread = relevance.max() - relevance.min()
+    relevance = (relevance - relevance.min()) / spread if spread > 0 else np.zeros(len(pool))
+    mixes = category_mix(item_cats[pool])
+    wanted = np.flatnonzero(target > 0)  # KL sums over the target's categories only
+    p = np.asarray(target, dtype=np.float64)[wanted]
+    mixes_wanted, weights = mixes[:, wanted], mixes.sum(axis=1)
+    held, held_weight = np.zeros(len(wanted)), 0.0  # the picked items' summed mixes, and their weight
+    gain = (1.0 - strength) * relevance
+    taken = np.zeros(len(pool), dtype=bool)
+    picked = []
+    for _ in range(places):
+        total = np.maximum(held_weight + weights, 1e-12)  # 0 only where the mixes are 0 too: q = 0 there
+        smoothed = (held + mixes_wanted) * ((1.0 - CALIBRATION_ALPHA) / total)[:, None] + CALIBRATION_ALPHA * p
+        # KL(p || q) = sum p log p - sum p log q; the first sum is the same for every candidate.
+        objective = gain + strength * (np.log(smoothed) @ p)
+        objective[taken] = -np.inf
+        best = int(np.argmax(objective))
+        taken[best] = True
+        picked.append(best)
+        held += mixes_wanted[best]
+        held_weight += weights[best]
+    rest = np.flatnonzero(~taken)
+    return np.concatenate([pool[picked], pool[rest], order[len(pool) :]])
