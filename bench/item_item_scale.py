@@ -8,14 +8,15 @@ dense path where the dense path still runs (docs/scale.md).
 
 cost: per size the synthetic data (bench/_synthetic.py, as bench/scale.py makes it) is generated once
 into a temporary file; then each part is fitted alone in its own process (its peak RSS is its own)
-through its Part class on `parts.Training.of(data)`, with CPU threads limited to --threads. The parts
-that tune a lambda on the warm split (ease, ease_seen) are fitted twice: tuned on the warm validation
-split `blend.inner_splits` makes (`splits.warm_split` with its settings; users sampled to TUNE_USERS,
-as dense validation matrices of every warm user do not fit at 20,000 items: issue 20's validation
-item), and as a final fit without tuning; the other parts once, as a final fit. Printed per part:
-wall and CPU seconds of each fit, peak RSS of the process (and before the fit: the data and its
-matrices), the saved arrays' size. --paths dense forces the dense forms (components.DENSE_ITEMS
-raised), scale the scale forms (lowered to 0), auto leaves the threshold as it is.
+through its Part class on `parts.Training.of(data)`, with CPU threads limited to --threads: first as
+a final fit (no tuning), then, for the parts that tune a lambda on the warm split (ease, ease_seen),
+tuned on the warm validation split `blend.inner_splits` makes (`splits.warm_split` with its settings;
+its users sampled to TUNE_USERS, as dense validation matrices of every warm user do not fit at 20,000
+items: issue 20's validation item). Printed per part: wall and CPU seconds of each fit; the process's
+peak RSS after loading the data and building its matrices, after the final fit, and after tuning
+(peaks only grow: each figure includes the ones before); the saved arrays' size. --paths dense forces
+the dense forms (components.DENSE_ITEMS raised), scale the scale forms (lowered to 0), auto leaves the
+threshold as it is.
 
 quality: on one synthetic catalog small enough for the dense forms, each part is fitted on a held-out
 split's training data by the dense and by the scale path (threshold monkeypatched), with its default
@@ -98,18 +99,18 @@ def cost_one(data_path: str, name: str, threads: int, path: str) -> dict:
         data = pickle.load(fh)
     out = {"part": name, "threads": threads, "path": path}
     with limited_threads(threads):
-        if name in TUNED:
-            warm = warm_split(data, seed=0, min_history=FEW_SHOT_MAX + 1)  # as inner_splits' warm split
-            split, train = sample(warm, TUNE_USERS, 0), Training.of(warm.train)
-            part = PART_BY_NAME[name]()
-            out["tuned_wall_s"], out["tuned_cpu_s"] = timed(lambda: part.fit(train, {"warm": split}))
-            out["lambda"] = part.lam
-            del warm, split, train, part
         train = Training.of(data)
-        out["rss_before_gb"] = rss_gb()
+        out["rss_data_gb"] = rss_gb()
         part = PART_BY_NAME[name]()
         out["wall_s"], out["cpu_s"] = timed(lambda: part.fit(train, None))
-    out["peak_rss_gb"] = rss_gb()
+        out["rss_fit_gb"] = rss_gb()
+        if name in TUNED:  # after the final fit, so that the RSS up to here is the final fit's own
+            warm = warm_split(data, seed=0, min_history=FEW_SHOT_MAX + 1)  # as inner_splits' warm split
+            split, warm_train = sample(warm, TUNE_USERS, 0), Training.of(warm.train)
+            tuned = PART_BY_NAME[name]()
+            out["tuned_wall_s"], out["tuned_cpu_s"] = timed(lambda: tuned.fit(warm_train, {"warm": split}))
+            out["lambda"] = tuned.lam
+            out["rss_tuned_gb"] = rss_gb()
     state, arrays = part.state()
     with tempfile.TemporaryDirectory() as tmp:
         np.savez(Path(tmp) / "part.npz", **arrays)
@@ -146,24 +147,24 @@ def cost(args) -> None:
 
 def cost_table(results: list[dict]) -> str:
     lines = [
-        "| size (items × users × interactions) | part | path | threads | tuned fit wall / CPU | final fit wall / CPU"
-        " | peak RSS (before fit) | saved |",
-        "|---|---|---|---|---|---|---|---|",
+        "| size (items × users × interactions) | part | path | threads | final fit wall / CPU | peak RSS: data,"
+        " + final fit | saved | tuned fit wall / CPU (λ) | peak RSS + tuning |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         head = "| {} | {} | {} | {} |".format(
             "{:,} × {:,} × {:,}".format(*SIZES[r["size"]]), r["part"], r["path"], r["threads"]
         )
         if "error" in r:
-            lines.append(f"{head} failed: {r['error'].strip().splitlines()[-1] if r['error'].strip() else ''} | | | |")
+            lines.append(f"{head} failed: {r['error'].strip().splitlines()[-1] if r['error'].strip() else ''} |||||")
             continue
         kind = "sparse" if r["sparse"] else "dense"
-        tuned = "–"
+        tuned = "– | –"
         if "tuned_wall_s" in r:
-            tuned = f"{r['tuned_wall_s']:.1f} / {r['tuned_cpu_s']:.1f} s (λ {r['lambda']:g})"
+            tuned = f"{r['tuned_wall_s']:.1f} / {r['tuned_cpu_s']:.1f} s ({r['lambda']:g}) | {r['rss_tuned_gb']:.2f} GB"
         lines.append(
-            f"{head} {tuned} | {r['wall_s']:.1f} / {r['cpu_s']:.1f} s | {r['peak_rss_gb']:.2f} GB"
-            f" ({r['rss_before_gb']:.2f}) | {r['saved_mb']:.1f} MB {kind} |"
+            f"{head} {r['wall_s']:.1f} / {r['cpu_s']:.1f} s | {r['rss_data_gb']:.2f}, {r['rss_fit_gb']:.2f} GB"
+            f" | {r['saved_mb']:.1f} MB {kind} | {tuned} |"
         )
     return "\n".join(lines)
 

@@ -12,13 +12,7 @@ import scipy.sparse as sp
 
 from recommender.ml.data import RecData, UserFeatures
 from recommender.ml.features import N_AGE_BANDS, N_GENDERS, age_band, one_hot
-from recommender.ml.neighbourhood import (
-    SUCCESSORS,
-    liked_later_blocks,
-    liked_later_counts,
-    neighbourhood_ridge,
-    top_k_per_row,
-)
+from recommender.ml.neighbourhood import SUCCESSORS, LikedLater, neighbourhood_ridge, top_k_per_row
 
 # Up to this many items the item-item parts solve dense I x I systems: exact, and at 5,000 items about
 # 1 GB and seconds per solve; past it the dense forms' I^2 memory and I^3 time outgrow the sparse
@@ -94,11 +88,11 @@ def liked_later_weights(data: RecData, smoothing: float) -> np.ndarray:
     """S [n_items, n_items]: how often a user who saw item i liked item j LATER (by timestamp).
 
     Smoothed toward item j's positive rate: S_ij = (C_ij + a p_j) / (n_i + a), where C_ij counts the
-    users who saw i and then liked j (`neighbourhood.liked_later_counts`) and n_i the users who saw i.
+    users who saw i and then liked j (`neighbourhood.LikedLater`) and n_i the users who saw i.
     The direction matters for new users: their first interactions predict what they go on to like
     (sign-up sessions rate items in batches).
     """
-    counts = liked_later_counts(data).toarray()
+    counts = LikedLater(data).counts().toarray()
     n_seen, prior = _liked_later_rates(data)
     return ((counts + smoothing * prior[None, :]) / (n_seen[:, None] + smoothing)).astype(np.float32)
 
@@ -110,10 +104,11 @@ def liked_later_top(
     largest C_ij / (n_i + a), and the smoothing's rank-one rest, r_i = a / (n_i + a) times the prior p_j.
     A history row x scores x @ K + (x @ r) p; exactly S's scores when no row has more than k counts."""
     n_seen, prior = _liked_later_rates(data)
-    rows = []
-    for sources in liked_later_blocks(data):
-        counts = liked_later_counts(data, sources)
-        rows.append(top_k_per_row(sp.diags(1.0 / (n_seen[sources] + smoothing)) @ counts, k))
+    later, rows = LikedLater(data), []
+    for sources in later.blocks():
+        counts = later.counts(sources)
+        counts.data /= np.repeat(n_seen[sources] + smoothing, np.diff(counts.indptr))
+        rows.append(top_k_per_row(counts, k))
     weights = sp.vstack(rows, format="csr").astype(np.float32)
     return weights, (smoothing / (n_seen + smoothing)).astype(np.float32), prior.astype(np.float32)
 

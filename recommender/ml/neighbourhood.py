@@ -5,8 +5,8 @@ interactions and with n_items x k, never with n_items^2 (docs/scale.md).
   (SLIM / EASE with a candidate neighbourhood). The k x k systems are cut from the Gram of a batch of
   targets' neighbours, never the whole I x I Gram, and built once for a whole lambda grid. With k at
   least the number of candidates it is the dense closed form, column by column.
-- `liked_later_counts`: how often seeing item i was followed by liking item j, as sparse products
-  (no loop over users), for some source items at a time, with `top_k_per_row` to keep each row's k largest.
+- `LikedLater`: how often seeing item i was followed by liking item j, as sparse products (no loop
+  over users), for some source items at a time, with `top_k_per_row` to keep each row's k largest.
 - `gram_eigen`: the top eigenpairs of an item Gram X'X by a randomized range finder on X.
 - `sparse_arrays` / `sparse_from_arrays`: a CSR matrix as the plain arrays an artifact saves.
 """
@@ -24,7 +24,7 @@ BATCH = 256  # target items whose systems are built together
 MAX_UNION = 4000  # a batch is halved until its targets' regressors number at most this (a dense Gram of 128 MB)
 HUB_ROWS = 1024  # the most frequent columns, whose Gram rows are computed once ([HUB_ROWS, n_columns] float32)
 PAD = -1  # a regressor slot left empty (a target without enough candidates)
-MAX_PAIRS = 20_000_000  # liked-later (seen, liked) pairs materialised at once (~240 MB)
+MAX_PAIRS = 20_000_000  # liked-later (seen, liked) pairs materialised at once (~320 MB)
 RANK, OVERSAMPLE, POWER_ITERATIONS = 256, 16, 4  # gram_eigen's defaults
 
 
@@ -160,71 +160,74 @@ class _Solver:
         return out
 
 
-def liked_later_counts(data, sources: np.ndarray | None = None) -> sp.csr_matrix:
-    """C [n_items (or len(sources)), n_items]: how many users saw item i (a source) and liked item j
-    later by timestamp (ties keep data order). A user counts once per pair: their first interaction
-    with i against their last positive one with j. Built as R'Q over (user, seen item) rows: R marks
-    each row's item, Q the items the user liked after it."""
-    order = time_order(data.user_idx, data.timestamp)
-    users, items, liked = data.user_idx[order], data.item_idx[order], data.positive[order]
-    place = np.arange(len(order))  # rows are by user, then time: a larger place is later for one user
-    key = users.astype(np.int64) * data.n_items + items
-    _, first = np.unique(key, return_index=True)  # np.unique keeps each key's first row: the earliest
-    seen_rows = np.sort(first)
-    liked_place = np.flatnonzero(liked)
-    _, last = np.unique(key[liked_place][::-1], return_index=True)
-    liked_rows = np.sort(liked_place[len(liked_place) - 1 - last])
-    liked_users, liked_items = users[liked_rows], items[liked_rows]
-    if sources is not None:
-        index = np.full(data.n_items, -1, dtype=np.int64)
-        index[sources] = np.arange(len(sources))
-        seen_rows = seen_rows[index[items[seen_rows]] >= 0]
-        source_of = index[items[seen_rows]]
-        n_sources = len(sources)
-    else:
-        source_of, n_sources = items[seen_rows], data.n_items
-    start = np.searchsorted(place[liked_rows], place[seen_rows], side="right")
-    end = np.searchsorted(liked_users, users[seen_rows], side="right")
-    lengths = np.maximum(end - start, 0)
-    indptr = np.concatenate([[0], np.cumsum(lengths)])
-    within = np.arange(indptr[-1]) - np.repeat(indptr[:-1], lengths)
-    later = sp.csr_matrix(
-        (np.ones(indptr[-1]), liked_items[np.repeat(start, lengths) + within], indptr),
-        shape=(len(seen_rows), data.n_items),
-    )
-    marks = sp.csr_matrix(
-        (np.ones(len(seen_rows)), (np.arange(len(seen_rows)), source_of)), shape=(len(seen_rows), n_sources)
-    )
-    return (marks.T @ later).tocsr()
+class LikedLater:
+    """The rows liked-later counts read, put in time order once: each user's first interaction with an
+    item and last positive one (ties keep data order), for `counts` of any block of source items."""
 
+    def __init__(self, data):
+        self.n_items = data.n_items
+        order = time_order(data.user_idx, data.timestamp)
+        self.users, self.items, liked = data.user_idx[order], data.item_idx[order], data.positive[order]
+        key = self.users.astype(np.int64) * data.n_items + self.items
+        _, first = np.unique(key, return_index=True)  # np.unique keeps each key's first row: the earliest
+        self.seen_rows = np.sort(first)  # rows are by user, then time: a larger row is later for one user
+        liked_rows = np.flatnonzero(liked)
+        _, last = np.unique(key[liked_rows][::-1], return_index=True)
+        self.liked_rows = np.sort(liked_rows[len(liked_rows) - 1 - last])
+        self.liked_users, self.liked_items = self.users[self.liked_rows], self.items[self.liked_rows]
+        # Per seen row, the positive rows after it (up to its user's last): a slice of liked_rows.
+        self.start = np.searchsorted(self.liked_rows, self.seen_rows, side="right")
+        self.end = np.searchsorted(self.liked_users, self.users[self.seen_rows], side="right")
 
-def liked_later_blocks(data):
-    """Source-item blocks for `liked_later_counts`, each with at most about MAX_PAIRS (seen, liked-later)
-    pairs (an item with more is a block of its own)."""
-    order = time_order(data.user_idx, data.timestamp)
-    users, liked = data.user_idx[order], data.positive[order]
-    liked_after = np.cumsum(liked[::-1])[::-1] - liked  # liked rows after each row, to its user's end
-    user_end = np.searchsorted(users, users, side="right") - 1
-    after_mine = liked_after - liked_after[user_end]
-    pairs = np.bincount(data.item_idx[order], weights=after_mine, minlength=data.n_items)
-    blocks, start, total = [], 0, 0.0
-    for item, n in enumerate(pairs):
-        if total and total + n > MAX_PAIRS:
-            blocks.append(np.arange(start, item))
-            start, total = item, 0.0
-        total += n
-    blocks.append(np.arange(start, data.n_items))
-    return blocks
+    def counts(self, sources: np.ndarray | None = None) -> sp.csr_matrix:
+        """C [n_items (or len(sources)), n_items]: how many users saw item i (a source) and liked item j
+        later. Built as R'Q over (user, seen item) rows: R marks each row's item, Q the items the user
+        liked after it."""
+        picked = np.arange(len(self.seen_rows))
+        source_of, n_sources = self.items[self.seen_rows], self.n_items
+        if sources is not None:
+            index = np.full(self.n_items, -1, dtype=np.int64)
+            index[sources] = np.arange(len(sources))
+            picked = np.flatnonzero(index[source_of] >= 0)
+            source_of, n_sources = index[source_of[picked]], len(sources)
+        start = self.start[picked]
+        lengths = np.maximum(self.end[picked] - start, 0)
+        indptr = np.concatenate([[0], np.cumsum(lengths)])
+        within = np.arange(indptr[-1]) - np.repeat(indptr[:-1], lengths)
+        later = sp.csr_matrix(
+            (np.ones(indptr[-1]), self.liked_items[np.repeat(start, lengths) + within], indptr),
+            shape=(len(picked), self.n_items),
+        )
+        marks = sp.csr_matrix(
+            (np.ones(len(picked)), (source_of, np.arange(len(picked)))), shape=(n_sources, len(picked))
+        )
+        return marks @ later
+
+    def blocks(self) -> list[np.ndarray]:
+        """Source-item blocks for `counts`, each with at most about MAX_PAIRS (seen, liked-later) pairs
+        (an item with more is a block of its own)."""
+        pairs = np.bincount(
+            self.items[self.seen_rows], weights=np.maximum(self.end - self.start, 0), minlength=self.n_items
+        )
+        blocks, start, total = [], 0, 0.0
+        for item, n in enumerate(pairs):
+            if total and total + n > MAX_PAIRS:
+                blocks.append(np.arange(start, item))
+                start, total = item, 0.0
+            total += n
+        blocks.append(np.arange(start, self.n_items))
+        return blocks
 
 
 def top_k_per_row(matrix: sp.csr_matrix, k: int) -> sp.csr_matrix:
     """The k largest entries of each row of `matrix` (ties: the lower column)."""
     matrix = sp.csr_matrix(matrix)
-    matrix.sort_indices()
+    keep = np.ones(matrix.nnz, dtype=bool)
+    for row in np.flatnonzero(np.diff(matrix.indptr) > k):  # only rows with more than k entries are cut
+        start, end = matrix.indptr[row], matrix.indptr[row + 1]
+        by_column = start + np.argsort(matrix.indices[start:end])
+        keep[by_column[np.argsort(-matrix.data[by_column], kind="stable")[k:]]] = False
     rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
-    order = np.lexsort((-matrix.data, rows))
-    rank = np.arange(len(order)) - matrix.indptr[rows[order]]
-    keep = np.sort(order[rank < k])
     return sp.csr_matrix((matrix.data[keep], (rows[keep], matrix.indices[keep])), shape=matrix.shape)
 
 

@@ -18,7 +18,7 @@ from recommender.ml.components import (
     seen_to_liked_weights,
 )
 from recommender.ml.data import ScoreContext, time_order
-from recommender.ml.neighbourhood import gram_eigen, liked_later_counts, neighbourhood_ridge
+from recommender.ml.neighbourhood import LikedLater, gram_eigen, neighbourhood_ridge
 from recommender.ml.parts import PART_BY_NAME, Pass, Training
 from recommender.ml.scorer import HybridScorer
 from recommender.ml.splits import user_rows
@@ -104,11 +104,12 @@ def _liked_later_by_user_loop(data) -> np.ndarray:
 
 def test_liked_later_counts_from_sparse_products_equal_the_user_loop(data, monkeypatch):
     expected = _liked_later_by_user_loop(data)
-    assert np.array_equal(liked_later_counts(data).toarray(), expected)
+    later = LikedLater(data)
+    assert np.array_equal(later.counts().toarray(), expected)
     monkeypatch.setattr(neighbourhood, "MAX_PAIRS", 200)  # many blocks of source items
-    blocks = neighbourhood.liked_later_blocks(data)
+    blocks = later.blocks()
     assert len(blocks) > 5 and np.array_equal(np.concatenate(blocks), np.arange(data.n_items))
-    by_block = sp.vstack([liked_later_counts(data, block) for block in blocks]).toarray()
+    by_block = sp.vstack([later.counts(block) for block in blocks]).toarray()
     assert np.array_equal(by_block, expected)
 
 
