@@ -26,6 +26,15 @@ def _previous_context(data):
     return users, ScoreContext(data.user_features(users), histories, liked, True, data.first_times()[users])
 
 
+def _assert_scores_as_saved(scores) -> None:
+    """The scores the previous version gave for `_previous_context` (saved beside the artifact): the same
+    ranking, and the same values up to float32 rounding, which differs between CPUs (the file was
+    written on another machine; the largest difference seen on this one was 4e-08 in values up to 3.5)."""
+    saved = np.load(SAVED / "format6_scores.npy")
+    np.testing.assert_allclose(scores, saved, rtol=1e-6, atol=1e-6)
+    assert np.array_equal(np.argsort(-scores, axis=1, kind="stable"), np.argsort(-saved, axis=1, kind="stable"))
+
+
 def _rewrite(path, **changes) -> None:
     meta, arrays = read_artifact(path)
     meta.pop("checksum")
@@ -85,7 +94,7 @@ def test_an_artifact_without_a_weighed_part_is_refused(fitted, tmp_path):
 def test_an_artifact_of_the_previous_format_scores_as_that_version_did(data, tmp_path):
     loaded = HybridScorer.load(SAVED / "format6.npz", model_name="test-model", text_dim=TEXT_DIM)
     users, ctx = _previous_context(data)
-    assert np.array_equal(loaded.score(users, ctx, data.item_features([2, 3])), np.load(SAVED / "format6_scores.npy"))
+    _assert_scores_as_saved(loaded.score(users, ctx, data.item_features([2, 3])))
     # Saved again, it is in today's layout and scores the same.
     loaded.save(tmp_path / "again.npz")
     again = HybridScorer.load(tmp_path / "again.npz")
@@ -108,7 +117,7 @@ def test_an_artifact_of_format_5_loads_while_its_retired_parts_weigh_nothing(dat
     loaded = HybridScorer.load(path)
     assert loaded.weights == HybridScorer.load(SAVED / "format6.npz").weights
     users, ctx = _previous_context(data)
-    assert np.array_equal(loaded.score(users, ctx, data.item_features([2, 3])), np.load(SAVED / "format6_scores.npy"))
+    _assert_scores_as_saved(loaded.score(users, ctx, data.item_features([2, 3])))
 
 
 def test_an_artifact_that_weighs_a_retired_part_serves_without_it_and_says_so(data, tmp_path, caplog):
@@ -118,7 +127,7 @@ def test_an_artifact_that_weighs_a_retired_part_serves_without_it_and_says_so(da
         loaded = HybridScorer.load(path)
     assert "weighs parts this version no longer has in user_cold: demo (0.35); scoring without them" in caplog.text
     users, ctx = _previous_context(data)
-    assert np.array_equal(loaded.score(users, ctx, data.item_features([2, 3])), np.load(SAVED / "format6_scores.npy"))
+    _assert_scores_as_saved(loaded.score(users, ctx, data.item_features([2, 3])))
     _rewrite(path, format_version=4)
     with pytest.raises(ArtifactMismatch, match="format_version=4, expected one of"):
         HybridScorer.load(path)
