@@ -92,7 +92,8 @@ def liked_later_weights(data: RecData, smoothing: float) -> np.ndarray:
     The direction matters for new users: their first interactions predict what they go on to like
     (sign-up sessions rate items in batches).
     """
-    counts = LikedLater(data).counts().toarray()
+    later = LikedLater(data)
+    counts = sp.vstack([later.counts(sources) for sources in later.blocks()]).toarray()
     n_seen, prior = _liked_later_rates(data)
     return ((counts + smoothing * prior[None, :]) / (n_seen[:, None] + smoothing)).astype(np.float32)
 

@@ -12,6 +12,7 @@ interactions and with n_items x k, never with n_items^2 (docs/scale.md).
 """
 
 import numpy as np
+import scipy.linalg
 import scipy.sparse as sp
 
 from recommender.ml.data import time_order
@@ -235,14 +236,15 @@ def gram_eigen(
     x: sp.spmatrix, rank: int = RANK, *, seed: int = 0, oversample: int = OVERSAMPLE, iterations: int = POWER_ITERATIONS
 ) -> tuple[np.ndarray, np.ndarray]:
     """The `rank` largest eigenpairs (vectors [n_columns, r], values [r]) of x'x, from a randomized range
-    finder with power iterations on x itself (Halko, Martinsson & Tropp 2011); exact (up to rounding)
-    when rank + oversample reaches x's rank."""
+    finder with power iterations on x itself (Halko, Martinsson & Tropp 2011; LU-normalised iterations
+    as scikit-learn's randomized_range_finder); exact (up to rounding) when rank + oversample reaches
+    x's rank."""
     x = sp.csr_matrix(x, dtype=np.float64)
-    rng = np.random.default_rng(seed)
-    basis, _ = np.linalg.qr(x @ rng.standard_normal((x.shape[1], rank + oversample)))
-    for _ in range(iterations):
-        back, _ = np.linalg.qr(x.T @ basis)
-        basis, _ = np.linalg.qr(x @ back)
+    basis = np.random.default_rng(seed).standard_normal((x.shape[1], rank + oversample))
+    for _ in range(iterations):  # LU keeps the iterates apart at a seventh of a QR's cost (as scikit-learn)
+        basis = scipy.linalg.lu(x @ basis, permute_l=True, check_finite=False)[0]
+        basis = scipy.linalg.lu(x.T @ basis, permute_l=True, check_finite=False)[0]
+    basis, _ = np.linalg.qr(x @ basis)
     _, singular, vt = np.linalg.svd((x.T @ basis).T, full_matrices=False)
     return vt[:rank].T, singular[:rank] ** 2
 
