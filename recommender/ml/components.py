@@ -14,9 +14,10 @@ from recommender.ml.data import RecData, UserFeatures
 from recommender.ml.features import N_AGE_BANDS, N_GENDERS, age_band, one_hot
 from recommender.ml.neighbourhood import SUCCESSORS, LikedLater, neighbourhood_ridge, top_k_per_row
 
-# Up to this many items the item-item parts solve dense I x I systems: exact, and at 5,000 items about
-# 1 GB and seconds per solve; past it the dense forms' I^2 memory and I^3 time outgrow the sparse
-# neighbourhood forms, which cost about the same here (bench/item_item_scale.py, docs/scale.md).
+# Up to this many items the item-item parts solve dense I x I systems: exact, and at 5,000 items still
+# about a minute (a tuned ease) and under 1 GB more than the scale forms. Past it their I^2 memory and
+# I^3 time run away, and the scale forms (2-7x faster at 5,000 items; 0.002-0.008 NDCG@20 lower for
+# a part on its own) take over (bench/item_item_scale.py, docs/scale.md).
 DENSE_ITEMS = 5000
 
 

@@ -43,7 +43,7 @@ def neighbourhood_ridge(
     """Per column j of `targets`, its ridge regression on the columns `always` of `design`, the `shared`
     most frequent other columns, and the k columns whose cross products with it, design' targets[:, j],
     are largest among the rest (ties: the more frequent column). One CSR [n_design_columns, n_targets]
-    per lambda in `lams`, at most len(always) + shared + k (+ 1 with "drop") nonzeros per column.
+    per lambda in `lams`, at most len(always) + shared + k nonzeros per column.
 
     The shared columns stand in for what the dense ridge reads from every item, above all the popular
     ones every user has (bench/item_item_scale.py: they recover more than doubling k does).
