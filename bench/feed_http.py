@@ -43,6 +43,17 @@ FEED = "/api/recommendations/?k=20"
 CATEGORIES = "/api/categories/"
 
 
+def bench_database(name: str, seed: int, database_url: str, rebuild: bool) -> tuple[str, Path]:
+    """A seeded bench's database URL (given, or a SQLite file in data/cache/ per seed, deleted first when
+    `rebuild`) and the folder for its artifacts."""
+    cache_dir = ROOT / "data" / "cache"
+    database = cache_dir / f"{name}-seed{seed}.sqlite3"
+    if rebuild and not database_url:
+        database.unlink(missing_ok=True)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    return database_url or f"sqlite:///{database}", cache_dir / f"{name}-seed{seed}-artifacts"
+
+
 def server_env(database_url: str) -> dict:
     """The production-like settings the server and the setup commands share."""
     return {

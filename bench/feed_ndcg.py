@@ -49,10 +49,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from feed_http import LIVE, ensure_database, manage, server_env  # noqa: E402
+from feed_http import LIVE, bench_database, ensure_database, manage, server_env  # noqa: E402
 from new_items import ML100K, read_atomic, write_dataset  # noqa: E402
-
-ROOT = Path(__file__).resolve().parent.parent
 
 MEASURE = r"""
 import json
@@ -209,16 +207,11 @@ def main() -> None:
     parser.add_argument("--rebuild", action="store_true", help="start the SQLite database afresh")
     args = parser.parse_args()
     started = time.monotonic()
-    cache_dir = ROOT / "data" / "cache"
-    database = cache_dir / f"bench_feed_ndcg-seed{args.seed}.sqlite3"
-    url = args.database_url or f"sqlite:///{database}"
-    if args.rebuild and not args.database_url:
-        database.unlink(missing_ok=True)
-    cache_dir.mkdir(parents=True, exist_ok=True)
+    url, artifacts = bench_database("bench_feed_ndcg", args.seed, args.database_url, args.rebuild)
     env = {
         **server_env(url),
         "AUTO_RETRAIN": "0",
-        "ARTIFACTS_DIR": str(cache_dir / f"bench_feed_ndcg-seed{args.seed}-artifacts"),
+        "ARTIFACTS_DIR": str(artifacts),
         "TRANSFORMERS_OFFLINE": "1",
     }
     held = held_out(args.seed)

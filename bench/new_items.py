@@ -44,7 +44,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from feed_http import ensure_database, manage  # noqa: E402
+from feed_http import bench_database, ensure_database, manage  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 ML100K = ROOT / "data" / "ml-100k"
@@ -207,12 +207,7 @@ def main() -> None:
     parser.add_argument("--rebuild", action="store_true", help="start the SQLite database afresh")
     args = parser.parse_args()
     started = time.monotonic()
-    cache_dir = ROOT / "data" / "cache"
-    database = cache_dir / f"bench_new_items-seed{args.seed}.sqlite3"
-    url = args.database_url or f"sqlite:///{database}"
-    if args.rebuild and not args.database_url:
-        database.unlink(missing_ok=True)
-    cache_dir.mkdir(parents=True, exist_ok=True)
+    url, artifacts = bench_database("bench_new_items", args.seed, args.database_url, args.rebuild)
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -221,7 +216,7 @@ def main() -> None:
         "CELERY_BROKER_URL": "",
         "AUTO_RETRAIN": "0",
         "LOG_LEVEL": "WARNING",
-        "ARTIFACTS_DIR": str(cache_dir / f"bench_new_items-seed{args.seed}-artifacts"),
+        "ARTIFACTS_DIR": str(artifacts),
         "HF_HUB_OFFLINE": "1",
         "TRANSFORMERS_OFFLINE": "1",
         "TOKENIZERS_PARALLELISM": "false",

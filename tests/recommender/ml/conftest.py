@@ -1,5 +1,7 @@
 """Small synthetic RecData: three topics; users like items of their topic; item text sits near its topic."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -46,6 +48,19 @@ def make_data(*, n_users: int = 60, n_items: int = 45, per_user: int = 12, seed:
         user_interests=np.zeros((n_users, 3), dtype=np.float32),
         category_names=["a", "b", "c"],
         occupation_names=["x", "y", "z"],
+    )
+
+
+def two_viewers() -> SimpleNamespace:
+    """Two users' timed views, enough for the liked-later counts: user 0 sees 0, 1, 2 in that order and
+    likes 1 and 2; user 1 likes 2, then sees 0 without liking it (item 3: never seen)."""
+    return SimpleNamespace(
+        n_users=2,
+        n_items=4,
+        user_idx=np.array([0, 0, 0, 1, 1]),
+        item_idx=np.array([1, 0, 2, 0, 2]),
+        timestamp=np.array([2.0, 1.0, 3.0, 9.0, 5.0]),
+        positive=np.array([True, False, True, False, True]),
     )
 
 

@@ -2,7 +2,6 @@
 low-rank content map, each exactly the dense form when nothing is cut, and saved as plain arrays."""
 
 import json
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -22,7 +21,7 @@ from recommender.ml.neighbourhood import LikedLater, gram_eigen, neighbourhood_r
 from recommender.ml.parts import PART_BY_NAME, Pass, Training
 from recommender.ml.scorer import HybridScorer
 from recommender.ml.splits import user_rows
-from tests.recommender.ml.conftest import SMALL_NEURAL
+from tests.recommender.ml.conftest import SMALL_NEURAL, two_viewers
 
 # 8 users x 5 items: liked by 5, 5, 6, 1 and 3 users.
 LIKED = sp.csr_matrix(
@@ -114,15 +113,7 @@ def test_liked_later_counts_from_sparse_products_equal_the_user_loop(data, monke
 
 
 def test_liked_later_top_keeps_each_items_k_strongest_successors_and_the_smoothing():
-    # user 0 sees 0, 1, 2 in that order and likes 1 and 2; user 1 likes 2, then sees 0 without liking it.
-    data = SimpleNamespace(
-        n_users=2,
-        n_items=4,
-        user_idx=np.array([0, 0, 0, 1, 1]),
-        item_idx=np.array([1, 0, 2, 0, 2]),
-        timestamp=np.array([2.0, 1.0, 3.0, 9.0, 5.0]),
-        positive=np.array([True, False, True, False, True]),
-    )
+    data = two_viewers()  # see conftest: user 0 sees 0, 1, 2 and likes 1, 2; user 1 likes 2, then sees 0
     weights, row_prior, prior = liked_later_top(data, smoothing=1.0, k=1)
     # item 0 (seen by 2 users) was followed by 1 and 2 once each: the tie keeps the lower item, 1;
     # item 1 (seen by 1) by 2; items 2 and 3 by nothing. Counts over n_i + a.
