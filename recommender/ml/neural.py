@@ -5,14 +5,26 @@ training randomly drops, so the content path alone must score well (new items). 
 features, a pooled representation of the history (liked and other items, fold-in at request time)
 and a user-id embedding, also randomly dropped. Trained with a full softmax over the known items on
 histories that are randomly emptied, cut to the first few interactions, or subsampled.
+
+Up to `components.DENSE_ITEMS` items a step reads dense user x item rows, recomputes the item tower
+over every item and takes a full softmax. Past it (training matrices given as CSR) nothing is U x I
+or grows with the catalog per step: histories are embedding bags built per batch from the CSR rows,
+the item tower runs on the batch's candidates only (its targets plus SAMPLED_NEGATIVES items drawn
+uniformly), and the softmax over those candidates is corrected by each one's log-probability of
+being among them (logQ, `Candidates`). The embedding tables get sparse gradients (SparseAdam).
 """
 
 from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from torch import nn
+from torch.nn import functional as F
+
+# Past the threshold, how many candidates a step draws uniformly besides its batch's targets.
+SAMPLED_NEGATIVES = 1024
 
 
 @cache
@@ -41,18 +53,21 @@ class NeuralConfig:
 class TwoTower(nn.Module):
     """score(u, i) = user_vector(u) . item_vector(i) + item_bias(i)."""
 
-    def __init__(self, *, content_dim: int, profile_dim: int, n_items: int, n_users: int, cfg: NeuralConfig):
+    def __init__(
+        self, *, content_dim: int, profile_dim: int, n_items: int, n_users: int, cfg: NeuralConfig, sparse=False
+    ):
+        """`sparse`: the id tables give sparse gradients (the sampled path's SparseAdam); same parameters."""
         super().__init__()
         h, d = cfg.hidden, cfg.dim
         self.item_content = nn.Sequential(nn.Linear(content_dim, h), nn.ReLU(), nn.Linear(h, d))
         self.item_content_bias = nn.Linear(content_dim, 1)
-        self.item_id = nn.Embedding(n_items, d)
-        self.item_id_bias = nn.Embedding(n_items, 1)
+        self.item_id = nn.Embedding(n_items, d, sparse=sparse)
+        self.item_id_bias = nn.Embedding(n_items, 1, sparse=sparse)
         self.hist_content = nn.Linear(content_dim, h, bias=False)
-        self.hist_liked = nn.Embedding(n_items, h)
-        self.hist_other = nn.Embedding(n_items, h)
+        self.hist_liked = nn.Embedding(n_items, h, sparse=sparse)
+        self.hist_other = nn.Embedding(n_items, h, sparse=sparse)
         self.user_profile = nn.Linear(profile_dim, h)
-        self.user_id = nn.Embedding(n_users, h)
+        self.user_id = nn.Embedding(n_users, h, sparse=sparse)
         self.user_out = nn.Sequential(nn.Tanh(), nn.Dropout(0.2), nn.Linear(h, d))
         for emb in (self.item_id, self.hist_liked, self.hist_other, self.user_id):
             nn.init.normal_(emb.weight, std=0.01)
@@ -69,17 +84,128 @@ class TwoTower(nn.Module):
         liked_in = self.hist_content(content) + self.hist_liked.weight * keep_item_id[:, None]
         return liked_in, self.hist_other.weight * keep_item_id[:, None]
 
+    def item_rows(self, content: torch.Tensor, items: torch.Tensor, keep_id: torch.Tensor):
+        """`items` of only these items (content: their rows), through the id tables' lookups."""
+        vec = self.item_content(content) + self.item_id(items) * keep_id[:, None]
+        bias = self.item_content_bias(content).squeeze(-1) + self.item_id_bias(items).squeeze(-1) * keep_id
+        return vec, bias
+
+    def history_rows(self, content: torch.Tensor, items: torch.Tensor, keep_item_id: torch.Tensor):
+        """`history_inputs` of only these items (content: their rows), through the id tables' lookups."""
+        liked_in = self.hist_content(content) + self.hist_liked(items) * keep_item_id[:, None]
+        return liked_in, self.hist_other(items) * keep_item_id[:, None]
+
     def users(self, profile, liked, other, inputs, user_ids, keep_user_id) -> torch.Tensor:
         """User vectors from profile, pooled liked/other history (dense 0/1 rows) and an optional id."""
         liked_in, other_in = inputs
         pooled = liked @ liked_in / liked.sum(1, keepdim=True).clamp(min=1).sqrt()
         pooled = pooled + other @ other_in / other.sum(1, keepdim=True).clamp(min=1).sqrt()
+        return self.users_pooled(profile, pooled, user_ids, keep_user_id)
+
+    def users_pooled(self, profile, pooled, user_ids, keep_user_id) -> torch.Tensor:
+        """User vectors from profile, the pooled history (`users`, or `Bag.pool` past the threshold) and an id."""
         ids = self.user_id(user_ids.clamp(min=0)) * keep_user_id[:, None]
         return self.user_out(self.user_profile(profile) + pooled + ids)
 
 
+class Bag:
+    """Rows of item entries pooled as F.embedding_bag sums: entry e adds table[index[e]] to row owner[e]
+    (owner sorted), weighted 1 / sqrt(row length) as `TwoTower.users` divides its multi-hot products
+    (or 1: the plain multi-hot row times the table)."""
+
+    def __init__(self, index: np.ndarray, owner: np.ndarray, n_rows: int, device, *, scaled: bool = True):
+        counts = np.bincount(owner, minlength=n_rows)
+        weights = 1.0 / np.sqrt(np.maximum(counts, 1))[owner] if scaled else np.ones(len(owner))
+        self.index = torch.as_tensor(np.asarray(index, dtype=np.int64), device=device)
+        self.offsets = torch.as_tensor(np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64), device=device)
+        self.weights = torch.as_tensor(weights, dtype=torch.float32, device=device)
+
+    @classmethod
+    def of_csr(cls, rows: sp.csr_matrix, device, *, scaled: bool = True, shift: int = 0) -> "Bag":
+        """The nonzero columns of each CSR row (plus `shift`) as one bag per row."""
+        rows = rows.tocsr()
+        owner = np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr))
+        nonzero = rows.data != 0
+        return cls(rows.indices[nonzero].astype(np.int64) + shift, owner[nonzero], rows.shape[0], device, scaled=scaled)
+
+    def pool(self, table: torch.Tensor, *, sparse: bool = False) -> torch.Tensor:
+        """[n_rows, table width]: each row's weighted sum of its entries' table rows (0 for an empty row);
+        `sparse`: a table that is a parameter gets a sparse gradient."""
+        return F.embedding_bag(
+            self.index, table, self.offsets, mode="sum", per_sample_weights=self.weights, sparse=sparse
+        )
+
+
+def row_entries(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(positions in the CSR's indices of `rows`' entries, row by row; the batch row of each)."""
+    starts = indptr[rows]
+    counts = indptr[rows + 1] - starts
+    owner = np.repeat(np.arange(len(rows)), counts)
+    return np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts - starts, counts), owner
+
+
+class Candidates:
+    """The items a sampled-softmax step scores: its targets plus `negatives` items drawn uniformly (with
+    replacement) from `pool`, each once, with log pi_j, the log-probability that item j is among them:
+    pi_j = 1 - (1 - p_j)^T (1 - 1/|pool|)^m for T targets that are drawn as `popularity` says (p_j its
+    share) and m draws. Subtracting log pi_j from j's logit makes the sum of exp over the candidates an
+    unbiased (Horvitz-Thompson) estimate of the full softmax's denominator: the logQ correction (Yi et
+    al. 2019, sampling-bias-corrected in-batch softmax; Yang et al. 2020, mixed negative sampling)."""
+
+    def __init__(self, popularity: np.ndarray, pool: np.ndarray, negatives: int):
+        share = popularity / max(float(popularity.sum()), 1.0)
+        self.log_miss_target = np.log1p(-np.minimum(share, 1.0 - 1e-12))
+        self.log_miss_draw = np.zeros(len(popularity))
+        self.log_miss_draw[pool] = np.log1p(-1.0 / len(pool)) if len(pool) > 1 else -np.inf
+        self.pool, self.negatives = np.asarray(pool, dtype=np.int64), negatives
+
+    def draw(self, targets: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """(sorted unique candidate items, their log pi) for a step whose targets are `targets`."""
+        drawn = self.pool[rng.integers(len(self.pool), size=self.negatives)] if len(self.pool) else self.pool
+        items = np.unique(np.concatenate([np.asarray(targets, dtype=np.int64), drawn]))
+        log_miss = len(targets) * self.log_miss_target[items] + self.negatives * self.log_miss_draw[items]
+        return items, np.log(-np.expm1(log_miss))
+
+
+def sampled_loss(users, vec, bias, log_pi, hist, target) -> torch.Tensor:
+    """The multinomial loss of `TwoTower`'s full softmax over the candidates only: logits corrected by
+    -log pi, history entries (owner, column) masked, each user's mean -log p over its target entries."""
+    logits = users @ vec.T + (bias - log_pi)
+    mask = torch.zeros(logits.shape, dtype=torch.bool, device=logits.device)
+    mask[hist] = True
+    weights = torch.zeros(logits.shape, device=logits.device)
+    weights[target] = 1.0
+    log_p = torch.log_softmax(logits.masked_fill(mask, -1e9), dim=-1)
+    per_user = -(log_p * weights).sum(1) / weights.sum(1).clamp(min=1)
+    has_target = weights.sum(1) > 0
+    return per_user[has_target].mean() if has_target.any() else logits.sum() * 0.0
+
+
+class Histories:
+    """Training users' interactions as CSR entries flagged liked / among the first few, and each step's
+    histories drawn from them as `NeuralTrainer._batch_histories` draws dense ones (empty, the first few,
+    or a random subset), without a U x I array."""
+
+    def __init__(self, positives: sp.csr_matrix, seen: sp.csr_matrix, first: sp.csr_matrix):
+        codes = (seen + positives + 2 * first).tocsr()  # 1 + liked + 2 * first: positives and first are in seen
+        code = np.rint(codes.data).astype(np.int64) - 1
+        self.indptr, self.items = codes.indptr.astype(np.int64), codes.indices.astype(np.int64)
+        self.liked, self.first = code % 2 == 1, code >= 2
+
+    def draw(self, rows: np.ndarray, rng: np.random.Generator, p_cold: float, p_first: float):
+        """For the batch: (row of each entry, its item, shown in the history, liked, which users are warm)."""
+        n = len(rows)
+        mode = rng.random(n)
+        entry, owner = row_entries(self.indptr, rows)
+        keep = rng.random(len(entry)) < rng.uniform(0.1, 0.9, n)[owner]
+        cold, few = mode < p_cold, (mode >= p_cold) & (mode < p_cold + p_first)
+        shown = np.where(few[owner], self.first[entry], keep & ~cold[owner])
+        return owner, self.items[entry], shown, self.liked[entry], ~(mode < p_cold + p_first)
+
+
 class NeuralTrainer:
-    """Trains a TwoTower on dense training matrices; `evaluate(model)` drives early stopping."""
+    """Trains a TwoTower on dense training matrices (full softmax) or CSR ones (sampled softmax, past
+    the threshold); `evaluate(model)` drives early stopping."""
 
     def __init__(self, cfg: NeuralConfig, seed: int):
         self.cfg, self.seed = cfg, seed
@@ -97,14 +223,25 @@ class NeuralTrainer:
         return hist, ~torch.from_numpy(mode < self.cfg.p_cold + self.cfg.p_first)
 
     def fit(self, *, content, profile, positives, seen, first, known_items, train_users, epochs, evaluate=None):
-        """Train for up to `epochs` epochs; returns (model, best epoch count) with the best weights."""
+        """Train for up to `epochs` epochs; returns (model, best epoch count) with the best weights.
+        With `positives`, `seen` and `first` as CSR matrices, by the sampled softmax (module docstring)."""
         cfg, device = self.cfg, pick_device()
         torch.manual_seed(self.seed)
         rng = np.random.default_rng(self.seed)
-        t = {
-            k: torch.as_tensor(v, dtype=torch.float32, device=device)
-            for k, v in dict(content=content, profile=profile, pos=positives, seen=seen, first=first).items()
-        }
+        sampled = sp.issparse(positives)
+        if sampled:
+            pos_counts = np.bincount(positives.tocsr().indices, minlength=content.shape[0])
+            t = {
+                k: torch.as_tensor(v, dtype=torch.float32, device=device)
+                for k, v in (("content", content), ("profile", profile))
+            }
+            t["histories"] = Histories(positives, seen, first)
+            t["candidates"] = Candidates(pos_counts, np.flatnonzero(known_items), SAMPLED_NEGATIVES)
+        else:
+            t = {
+                k: torch.as_tensor(v, dtype=torch.float32, device=device)
+                for k, v in dict(content=content, profile=profile, pos=positives, seen=seen, first=first).items()
+            }
         known = torch.as_tensor(known_items, device=device)
         model = TwoTower(
             content_dim=content.shape[1],
@@ -112,22 +249,26 @@ class NeuralTrainer:
             n_items=content.shape[0],
             n_users=profile.shape[0],
             cfg=cfg,
+            sparse=sampled,
         ).to(device)
         with torch.no_grad():  # start from log-popularity: the softmax then only has to learn the rest
-            counts = t["pos"].sum(0)
+            counts = torch.as_tensor(pos_counts, dtype=torch.float32, device=device) if sampled else t["pos"].sum(0)
             log_pop = torch.log1p(counts) - torch.log1p(counts)[known].mean()
             model.item_id_bias.weight.copy_((log_pop * known.float())[:, None])
-        opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=True)
+        opts = self._optimizers(model, sampled)
+        step = self._sampled_step if sampled else self._step
         served = self._averaged(model, len(train_users))
         best, best_epoch, best_state, bad = -np.inf, epochs, None, 0
         for epoch in range(1, epochs + 1):
             model.train()
             for start in range(0, len(train_users), cfg.batch_users):
                 rows = torch.as_tensor(train_users[start : start + cfg.batch_users], device=device)
-                loss = self._step(model, t, known, rows, rng)
-                opt.zero_grad()
+                loss = step(model, t, known, rows, rng)
+                for opt in opts:
+                    opt.zero_grad()
                 loss.backward()
-                opt.step()
+                for opt in opts:
+                    opt.step()
                 if served is not model:
                     served.update_parameters(model)
             train_users = rng.permutation(train_users)
@@ -145,6 +286,19 @@ class NeuralTrainer:
             model.load_state_dict(best_state)
         model.eval()
         return model, best_epoch
+
+    def _optimizers(self, model: TwoTower, sampled: bool) -> list[torch.optim.Optimizer]:
+        """Adam over every weight; on the sampled path SparseAdam for the id tables (their sparse
+        gradients touch only the step's rows; they get no weight decay) and Adam for the rest."""
+        cfg = self.cfg
+        if not sampled:
+            return [torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=True)]
+        tables = [m.weight for m in model.modules() if isinstance(m, nn.Embedding)]
+        dense = [p for p in model.parameters() if all(p is not table for table in tables)]
+        return [
+            torch.optim.Adam(dense, lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=True),
+            torch.optim.SparseAdam(tables, lr=cfg.lr),
+        ]
 
     def _averaged(self, model: TwoTower, n_users: int):
         """The network to validate and serve: an exponential moving average of `model`'s weights over
@@ -182,3 +336,31 @@ class NeuralTrainer:
         per_user = -(log_p * target).sum(1) / target.sum(1).clamp(min=1)
         has_target = target.sum(1) > 0
         return per_user[has_target].mean() if has_target.any() else logits.sum() * 0.0
+
+    def _sampled_step(self, model, t, known, rows, rng):
+        """`_step` past the threshold: the batch's histories as embedding bags over their unique items,
+        the item tower over the step's candidates (`Candidates`), the corrected sampled softmax."""
+        cfg, device = self.cfg, known.device
+        owner, items, shown, liked, warm = t["histories"].draw(rows.cpu().numpy(), rng, cfg.p_cold, cfg.p_first)
+        n, target = len(rows), ~shown & liked
+        hist_items, slot = np.unique(items[shown], return_inverse=True)
+        index = np.zeros(len(items), dtype=np.int64)
+        index[shown] = slot
+        h = torch.as_tensor(hist_items, device=device)
+        liked_in, other_in = model.history_rows(t["content"][h], h, known[h].float())
+        pooled = sum(
+            Bag(index[part], owner[part], n, device).pool(table)
+            for part, table in ((shown & liked, liked_in), (shown & ~liked, other_in))
+        )
+        keep_user = (torch.rand(n, device=device) < cfg.user_id_keep).float()
+        keep_user = keep_user * torch.as_tensor(warm, device=device).float()
+        users = model.users_pooled(t["profile"][rows], pooled, rows, keep_user)
+        cand, log_pi = t["candidates"].draw(items[target], rng)
+        c = torch.as_tensor(cand, device=device)
+        keep_item = (torch.rand(len(cand), device=device) > cfg.item_id_dropout).float()  # candidates are known
+        vec, bias = model.item_rows(t["content"][c], c, keep_item)
+        col = np.minimum(np.searchsorted(cand, items), len(cand) - 1)
+        hist = shown & (cand[col] == items)
+        pairs = lambda m: (torch.as_tensor(owner[m], device=device), torch.as_tensor(col[m], device=device))  # noqa: E731
+        log_pi = torch.as_tensor(log_pi, dtype=torch.float32, device=device)
+        return sampled_loss(users, vec, bias, log_pi, pairs(hist), pairs(target))

@@ -1,5 +1,7 @@
 """`neural` and `neural_content`: the two-tower network (`neural.py`), with the item ids for known
-items, and with item ids dropped (how an item the network has not trained on is scored)."""
+items, and with item ids dropped (how an item the network has not trained on is scored). Past
+`components.DENSE_ITEMS` it trains on the CSR matrices (sampled softmax) and pools a pass's histories
+as embedding bags; the saved weights are the same either way."""
 
 from dataclasses import asdict
 
@@ -7,9 +9,10 @@ import numpy as np
 import torch
 
 from recommender.ml.blend import ndcg20
+from recommender.ml.components import use_dense
 from recommender.ml.features import user_profile
 from recommender.ml.hybrid_parts import FEW_SHOT_MAX
-from recommender.ml.neural import NeuralConfig, NeuralTrainer, TwoTower, pick_device
+from recommender.ml.neural import Bag, NeuralConfig, NeuralTrainer, TwoTower, pick_device
 from recommender.ml.parts.base import Catalog, Part, Pass, Training
 
 
@@ -51,12 +54,15 @@ class TwoTowerPart(Part):
                 model.train()
                 return total / len(splits)
 
+        matrices = (train.positives, train.seen, train.first)
+        if use_dense(c.n_items):
+            matrices = tuple(m.toarray() for m in matrices)
         self.net, epochs = NeuralTrainer(self.neural_cfg, self.seed).fit(
             content=c.content,
             profile=user_profile(train.data.user_features(), c.n_occupations),
-            positives=train.positives.toarray(),
-            seen=train.seen.toarray(),
-            first=train.first.toarray(),
+            positives=matrices[0],
+            seen=matrices[1],
+            first=matrices[2],
             known_items=c.known,
             train_users=train.train_users,
             epochs=self.neural_cfg.max_epochs if splits else self.epochs,
@@ -113,14 +119,16 @@ class TwoTowerPart(Part):
         ids = np.asarray(users if users is not None and ctx.known_users else np.full(n, -1), dtype=np.int64)
         # The id of a newcomer trained on none or a few rows is close to its random start: not used.
         ids = np.where(self._training_rows(ids) > FEW_SHOT_MAX, ids, -1)
-        out = self.net.users(
-            tensor(user_profile(ctx.features, c.n_occupations)),
-            tensor(p.liked.toarray()),
-            tensor((p.seen - p.liked).toarray()),
-            self._cache["history_inputs"],
-            torch.as_tensor(np.clip(ids, 0, c.n_users - 1), device=device),
-            tensor((ids >= 0) & (ids < c.n_users)),
-        )
+        profile = tensor(user_profile(ctx.features, c.n_occupations))
+        user_ids = torch.as_tensor(np.clip(ids, 0, c.n_users - 1), device=device)
+        keep_id = tensor((ids >= 0) & (ids < c.n_users))
+        if use_dense(c.n_items):
+            liked, other = tensor(p.liked.toarray()), tensor((p.seen - p.liked).toarray())
+            out = self.net.users(profile, liked, other, self._cache["history_inputs"], user_ids, keep_id)
+        else:  # the same pooling as embedding bags over the histories' CSR rows: no [n, n_items] input
+            liked_in, other_in = self._cache["history_inputs"]
+            pooled = Bag.of_csr(p.liked, device).pool(liked_in) + Bag.of_csr(p.seen - p.liked, device).pool(other_in)
+            out = self.net.users_pooled(profile, pooled, user_ids, keep_id)
         return out.cpu().numpy()
 
     def _training_rows(self, users: np.ndarray) -> np.ndarray:
