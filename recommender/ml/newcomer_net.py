@@ -23,7 +23,7 @@ from torch import nn
 
 from recommender.ml.components import newcomer_profile, start_months, use_dense
 from recommender.ml.data import RecData, UserFeatures, time_order
-from recommender.ml.neural import SAMPLED_NEGATIVES, Bag, Candidates, pick_device, row_entries
+from recommender.ml.neural import SAMPLED_NEGATIVES, Bag, Candidates, RowAdam, pick_device, row_entries
 
 EPOCHS = 20  # until validation picks the count (`fit(validate=...)`)
 
@@ -157,7 +157,7 @@ class NewcomerNet:
         tables = [self.module.items_in.weight, self.module.out.weight, self.module.out_bias.weight]
         return [
             torch.optim.Adam(self.module.profile_in.parameters(), lr=self.lr),
-            torch.optim.SparseAdam(tables, lr=self.lr),
+            RowAdam(tables, lr=self.lr),
         ]
 
     def _dense_loss(self, data: RecData, users: np.ndarray, device):
