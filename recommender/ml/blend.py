@@ -10,13 +10,18 @@ The cold regimes' blend weights are fitted on all folds'
 users together (three times the users of one fold, so much less noise in the weights); the few-shot
 weights on the untrained and the trained newcomers together, since serving scores both alike.
 Nothing outside the training data is ever looked at.
+
+The validation budget: a regime is validated on at most VALIDATION_USERS users over all its folds
+together (a seeded sample past it, each split keeping its share), since every validation user costs
+a row over all items in each part's scores. NDCG is computed ROWS_PER_BLOCK users at a time, so a
+blend is never built for every validation user at once.
 """
 
 import numpy as np
 
 from recommender.ml.data import RecData
 from recommender.ml.metrics import ndcg_at_k
-from recommender.ml.splits import Split, by_time, finish_split, reveal_first, user_rows, warm_split
+from recommender.ml.splits import Split, by_time, finish_split, reveal_first, sample_users, user_rows, warm_split
 
 REGIMES = ("warm", "item_cold", "user_cold", "few_shot")
 # The cold folds' validation splits, and the regime whose blend each one fits.
@@ -28,6 +33,13 @@ COLD_SPLITS = {
 }
 GRID = (0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.5, 6.0)
 COLD_FOLDS = 3
+# The most users one regime's blend (and the parts' tuning on its splits) is validated on, over all its
+# folds together. ML-100K's inner splits have at most 1,980 users per regime (its item-cold folds), so
+# its fits are unchanged; at 20,000 items x 50,000 users a warm split of 49,843 users would need about
+# 18 GB of masks and scores.
+VALIDATION_USERS = 2000
+# Users whose masked scores are ranked at once in `ndcg20` (a few [rows, n_items] float64 arrays).
+ROWS_PER_BLOCK = 512
 
 
 class Stacked:
@@ -37,6 +49,9 @@ class Stacked:
         self.relevant = [items for split in splits for items in split.relevant]
         self._allowed = np.vstack([split.allowed() for split in splits])
         self._relevance = np.vstack([split.relevance() for split in splits])
+
+    def allowed(self) -> np.ndarray:
+        return self._allowed
 
     def mask(self, scores: np.ndarray) -> np.ndarray:
         return np.where(self._allowed, np.asarray(scores, dtype=np.float64), -np.inf)
@@ -53,12 +68,14 @@ def inner_splits(
     n_revealed: int = 3,
     folds: int = COLD_FOLDS,
     warm_min_history: int = 0,
+    max_users: int | None = None,
 ) -> dict[str, list[Split]]:
     """Validation splits per regime: [warm] alone, and `folds` cold folds (item_cold, user_cold,
     few_shot and few_shot_trained at index j share fold j's training set; the folds hold out
     disjoint users and items, and their trained newcomers are disjoint from every fold's cold users).
     warm_min_history: the warm split validates only users left with at least this many interactions
-    (every user when none is)."""
+    (every user when none is). max_users (default VALIDATION_USERS): the validation budget per
+    regime (`within_budget`)."""
     rng = np.random.default_rng([seed, 99])
     users, items = np.unique(data.user_idx), np.unique(data.item_idx)
     n_users, n_items = int(round(holdout * len(users))), int(round(holdout * len(items)))
@@ -82,7 +99,36 @@ def inner_splits(
         )
         for name, split in cold.items():
             out[name].append(split)
+    return within_budget(out, VALIDATION_USERS if max_users is None else max_users, seed=seed)
+
+
+def within_budget(folds: dict[str, list[Split]], max_users: int, *, seed: int) -> dict[str, list[Split]]:
+    """At most `max_users` validation users per regime (the splits whose blends stack, `COLD_SPLITS`):
+    past it each split keeps a seeded sample of its share, max_users * its users / the regime's users
+    (rounded down), and records how many it had (`Split.sampled_from`)."""
+    rng = np.random.default_rng([seed, 98])  # its own stream: the splits themselves are drawn as before
+    out = dict(folds)
+    for regime in REGIMES:
+        names = [name for name in folds if COLD_SPLITS.get(name, name) == regime]
+        total = sum(len(split.users) for name in names for split in folds[name])
+        if total <= max_users:
+            continue
+        for name in names:
+            out[name] = [sample_users(split, max_users * len(split.users) // total, rng) for split in folds[name]]
     return out
+
+
+def validation_users(folds: dict[str, list[Split]]) -> dict:
+    """What the validation budget left of each split (per fold), and how many users it had."""
+
+    def had(split):
+        return len(split.users) if split.sampled_from is None else split.sampled_from
+
+    return {
+        "users": {name: [len(split.users) for split in splits] for name, splits in folds.items()},
+        "users_of": {name: [had(split) for split in splits] for name, splits in folds.items()},
+        "users_max": VALIDATION_USERS,
+    }
 
 
 def _cold_fold(
@@ -150,14 +196,25 @@ def leave_one_out(data: RecData, regime: str, *, n_revealed: int = 3, users: np.
     return finish_split(regime, data, users, False, histories, liked, histories, relevant, known, first)
 
 
-def ndcg20(split: Split, scores: np.ndarray) -> float:
-    """Mean NDCG@20 of (unmasked) scores on a split; deterministic ties (validation only)."""
-    masked = split.mask(scores)
-    top = np.argpartition(-masked, 20, axis=1)[:, :20]
-    top = np.take_along_axis(top, np.argsort(-np.take_along_axis(masked, top, axis=1), axis=1), axis=1)
-    hits = np.take_along_axis(split.relevance(), top, axis=1)
+def ndcg20(split: Split | Stacked, scores) -> float:
+    """Mean NDCG@20 of (unmasked) scores on a split; deterministic ties (validation only).
+
+    `scores`: [n_users, n_items], or a function giving the scores of a slice of those rows (so a blend
+    is built for ROWS_PER_BLOCK users at a time). Each block is masked and ranked as a whole matrix
+    would be, row by row, so the result does not depend on the block size.
+    """
+    n = len(split.relevant)
+    rows_of = scores if callable(scores) else scores.__getitem__
+    allowed, relevance = split.allowed(), split.relevance()
+    hits = np.zeros((n, 20), dtype=bool)
+    for start in range(0, n, ROWS_PER_BLOCK):
+        rows = slice(start, min(start + ROWS_PER_BLOCK, n))
+        masked = np.where(allowed[rows], np.asarray(rows_of(rows), dtype=np.float64), -np.inf)
+        top = np.argpartition(-masked, 20, axis=1)[:, :20]
+        top = np.take_along_axis(top, np.argsort(-np.take_along_axis(masked, top, axis=1), axis=1), axis=1)
+        hits[rows] = np.take_along_axis(relevance[rows], top, axis=1)
     n_relevant = np.array([len(r) for r in split.relevant], dtype=np.int64)
-    return float(ndcg_at_k(hits, n_relevant, 20).mean()) if len(n_relevant) else 0.0
+    return float(ndcg_at_k(hits, n_relevant, 20).mean()) if n else 0.0
 
 
 def fit_weights(
@@ -182,7 +239,7 @@ def fit_weights(
                 trial = dict(weights, **{name: value})
                 if not any(trial.values()):
                     continue
-                score = ndcg20(split, sum(w * parts[n] for n, w in trial.items() if w))
+                score = ndcg20(split, lambda rows, trial=trial: sum(w * parts[n][rows] for n, w in trial.items() if w))
                 if score > best + min_gain:
                     best, weights, improved = score, trial, True
         if not improved:

@@ -21,8 +21,11 @@ no history; few_shot: 1..FEW_SHOT_MAX history items; warm: more; item_cold: item
 interactions) are fitted on inner validation splits carved from the training data
 (`blend.inner_splits`: one warm split, three cold folds whose few-shot validation users are of two
 kinds: held out, and, as after a retrain, trained on with their first interactions); each part tunes
-its own hyperparameters (lambdas, kernel widths, network epochs) on them likewise. Items are scored by
-evidence too: one with at most ITEM_FEW_MAX training positives also gets its content score.
+its own hyperparameters (lambdas, kernel widths, network epochs) on them likewise. A fold fits only the
+parts its regimes blend (`validated_parts`), and each regime validates on at most
+`blend.VALIDATION_USERS` users over its folds (a seeded sample past it, recorded in `budgets()`).
+Items are scored by evidence too: one with at most ITEM_FEW_MAX training positives also gets its
+content score.
 A part whose weight is zero in every regime is neither computed nor saved (unless the public API
 reads it: `always_kept`).
 """
@@ -32,7 +35,15 @@ from collections.abc import Callable
 
 import numpy as np
 
-from recommender.ml.blend import COLD_SPLITS, REGIMES, Stacked, fit_weights, inner_splits, row_spread
+from recommender.ml.blend import (
+    COLD_SPLITS,
+    REGIMES,
+    Stacked,
+    fit_weights,
+    inner_splits,
+    row_spread,
+    validation_users,
+)
 from recommender.ml.data import ItemFeatures, RecData, ScoreContext
 from recommender.ml.features import item_content
 from recommender.ml.hybrid_parts import FEW_SHOT_MAX, PARTS
@@ -64,6 +75,7 @@ class HybridScorer:
         self.neural_cfg = neural or NeuralConfig()
         self.parts: dict[str, Part] = self._new_parts()
         self.fitted = False
+        self.validation_budget: dict | None = None  # what `fit` validated on (not saved with the artifact)
 
     def _new_parts(self) -> dict[str, Part]:
         return {kind.name: kind(seed=self.seed, neural=self.neural_cfg) for kind in PART_TYPES}
@@ -92,6 +104,7 @@ class HybridScorer:
         self.parts = self._new_parts()
         # Warm validation only on users the warm blend will serve (more than FEW_SHOT_MAX history items).
         folds = inner_splits(data, seed=self.seed, warm_min_history=FEW_SHOT_MAX + 1)
+        self.validation_budget = validation_users(folds)
         self.weights, self.validation = {}, {}
         groups = (("warm",), tuple(COLD_SPLITS))
         phases = sum(len(folds[group[0]]) for group in groups) + 1
@@ -106,14 +119,18 @@ class HybridScorer:
                 done += 1
                 fold = {name: folds[name][j] for name in group}
                 # Parts are tuned on one split per regime; few_shot_trained only joins the blend search.
-                self._fit_parts(fold[group[0]].train, splits={r: s for r, s in fold.items() if r in REGIMES})
+                splits = {r: s for r, s in fold.items() if r in REGIMES}
+                self._fit_parts(fold[group[0]].train, splits=splits, only=self.validated_parts(fold))
                 for name, split in fold.items():
                     regime = COLD_SPLITS.get(name, name)
                     parts = self._regime_parts(regime, self._pass(split.context(), split.users))
                     scored.setdefault(regime, []).append((split, parts))
+            for name in group:  # their masks and training sets are not needed past this group
+                del folds[name]
             for regime, runs in scored.items():
                 split = runs[0][0] if len(runs) == 1 else Stacked([s for s, _ in runs])
-                parts = {name: np.vstack([p[name] for _, p in runs]) for name in runs[0][1]}
+                # Each part's folds dropped as it is stacked: one part's copy at a time, not the regime's.
+                parts = {name: np.vstack([p.pop(name) for _, p in runs]) for name in list(runs[0][1])}
                 min_gain = MIN_GAIN if len(runs) == 1 else STACKED_MIN_GAIN
                 self.weights[regime], self.validation[regime] = fit_weights(split, parts, min_gain=min_gain)
         for part in self.parts.values():
@@ -123,20 +140,34 @@ class HybridScorer:
         self.fit_seconds = time.perf_counter() - started
         return self
 
-    def _fit_parts(self, data: RecData, *, splits: dict | None) -> None:
+    def _fit_parts(self, data: RecData, *, splits: dict | None, only: set[str] | None = None) -> None:
+        """Fit the parts (only those named in `only`, when given) on `data`, tuning on `splits`."""
         self.category_names, self.occupation_names = list(data.category_names), list(data.occupation_names)
         self.item_map, self.user_map = data.item_map, data.user_map
         train = Training.of(data)
         self.catalog = train.catalog
-        for part in self.parts.values():
-            part.fit(train, splits)
+        for name, part in self.parts.items():
+            if only is None or name in only:
+                part.fit(train, splits)
         self.fitted = True
+
+    @staticmethod
+    def validated_parts(split_names) -> set[str]:
+        """The parts a validation fold with these splits fits: those whose outputs one of its regimes
+        blends (`PARTS`). Another part's fit there would be scored by no regime: each part's settings
+        come from its own tuning and the final fit refits it, so skipping it changes no result."""
+        return {PART_OF[output] for name in split_names for output in PARTS[COLD_SPLITS.get(name, name)]}
 
     # Regimes and blends.
 
     def budgets(self) -> dict[str, dict]:
-        """Per part with a tuning budget: how many users its tuning validated on, and the budget's cap."""
-        return {name: budget for name, part in self.parts.items() if (budget := part.budget())}
+        """Per part with a tuning budget: how many users its tuning validated on, and the budget's cap;
+        after a fit, under "validation": the users each inner split kept per fold, of how many, and the
+        cap per regime (`blend.within_budget`)."""
+        out = {name: budget for name, part in self.parts.items() if (budget := part.budget())}
+        if self.validation_budget is not None:
+            out["validation"] = self.validation_budget
+        return out
 
     def regimes(self, context: ScoreContext) -> np.ndarray:
         """Each user's regime by how much history the model can use now, trained on or not.

@@ -47,6 +47,7 @@ class Split:
     relevant: list[np.ndarray]  # per evaluated user: held-out positive items
     candidates: np.ndarray  # item indices that are ranked at all
     first_time: np.ndarray | None = None  # per evaluated user: epoch seconds of the first known interaction
+    sampled_from: int | None = None  # the users it had before a validation budget's sample (None: not sampled)
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def allowed(self) -> np.ndarray:
@@ -81,6 +82,25 @@ class Split:
     def mask(self, scores: np.ndarray) -> np.ndarray:
         """Scores with non-candidates and each user's excluded items set to -inf (a copy)."""
         return np.where(self.allowed(), np.asarray(scores, dtype=np.float64), -np.inf)
+
+
+def sample_users(split: Split, n: int, rng: np.random.Generator) -> Split:
+    """The split with a seeded sample of `n` of its users (kept in their order, the same training data),
+    recording how many it had in `sampled_from`; the split itself when it has no more than `n`."""
+    if len(split.users) <= n:
+        return split
+    keep = np.sort(rng.choice(len(split.users), n, replace=False))
+    return replace(
+        split,
+        users=split.users[keep],
+        histories=[split.histories[i] for i in keep],
+        history_positive=[split.history_positive[i] for i in keep],
+        exclude=[split.exclude[i] for i in keep],
+        relevant=[split.relevant[i] for i in keep],
+        first_time=None if split.first_time is None else split.first_time[keep],
+        sampled_from=len(split.users),
+        _cache={},
+    )
 
 
 def user_rows(data: RecData) -> list[np.ndarray]:
@@ -159,12 +179,13 @@ def warm_split(
     train = data.with_interactions(~test_mask)
     users, histories, liked, relevant = [], [], [], []
     train_rows, test_rows = user_rows(train), user_rows(data.with_interactions(test_mask))
+    test_items = data.item_idx[test_mask]  # once, not per user (that grew with users x interactions)
     for u in range(data.n_users):
         if len(test_rows[u]) and len(train_rows[u]) >= min_history:
             users.append(u)
             histories.append(train.item_idx[train_rows[u]])
             liked.append(train.positive[train_rows[u]])
-            relevant.append(data.item_idx[test_mask][test_rows[u]])
+            relevant.append(test_items[test_rows[u]])
     first = train.first_times()[np.asarray(users, dtype=np.int64)]
     return finish_split(
         "warm", train, users, True, histories, liked, histories, relevant, np.arange(data.n_items), first

@@ -20,7 +20,8 @@ def test_every_blended_output_comes_from_exactly_one_registered_part():
 def test_the_kernel_is_tuned_on_a_sample_of_users_past_its_budget(data, fitted, monkeypatch):
     # make_data has 60 users; a cold fold trains on 70% of them in full (42) and 10% as newcomers with
     # their first 3 interactions (6): all 48 are tuned on as user-cold, the 42 with more as few-shot.
-    assert fitted.budgets() == {"kernel": {"tune_users": {"user_cold": 48, "few_shot": 42}, "tune_users_max": 2000}}
+    assert fitted.budgets()["kernel"] == {"tune_users": {"user_cold": 48, "few_shot": 42}, "tune_users_max": 2000}
+    assert set(fitted.budgets()) == {"kernel", "validation"}  # the validation budget: test_validation_scale.py
     monkeypatch.setattr(kernel_part, "TUNE_USERS", 10)
     tuned = []
     real = kernel_part.leave_one_out
