@@ -17,6 +17,7 @@ from . import plots, staff_selectors
 from .models import EvaluationReport
 
 PLOTS = {"recall": plots.recall_curves_svg, "ndcg": plots.ndcg_bars_svg}
+COVERAGE_KEY = "coverage@20"  # catalog coverage: the share of ranked items in some evaluated user's top 20
 
 
 def staff_required(view):
@@ -87,6 +88,7 @@ def report_detail(request, pk: int):
     context = {
         "report": report,
         "ndcg": plots.metric_table(results),
+        "coverage": plots.metric_table(results, COVERAGE_KEY),
         "scenario_tables": [plots.scenario_table(results, s) for s in plots.scenarios(results)],
         "ks": results.get("ks") or [],
         "seeds": results.get("seeds") or [],

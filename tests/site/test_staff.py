@@ -108,6 +108,22 @@ def test_report_detail_table_bolds_the_best_method_per_scenario(staff_client, re
     assert f'<img src="/staff/reports/{report.pk}/recall.svg" alt="Recall at K curves' in body
 
 
+def test_report_detail_shows_catalog_coverage_per_scenario_and_method(staff_client, report):
+    response = staff_client.get(f"/staff/reports/{report.pk}/")
+    coverage = response.context["coverage"]
+    assert coverage["metric"] == "coverage@20"
+    assert [row["scenario"] for row in coverage["rows"]] == [*plots.SCENARIO_ORDER]
+    values = {row["scenario"]: {c["method"]: c["value"] for c in row["cells"]} for row in coverage["rows"]}
+    expected = {"hybrid": 0.05, "ease": 0.05, "content_knn": 0.45, "demographic_popularity": 0.05}
+    assert values["warm"] == expected | {"popularity": 0.05, "random": 0.45}
+    body = response.content.decode()
+    row = '<th scope="row">Item cold-start</th>' + "".join(
+        f'<td class="num">{v}</td>' for v in ("0.050", "0.050", "0.450", "0.050", "0.050", "0.450")
+    )
+    assert row in body
+    assert "<code>bench/newcomer_ndcg.py</code>" in body
+
+
 def test_plots_are_svg(staff_client, report):
     for name, label in (("recall", "Recall@K"), ("ndcg", "NDCG@20")):
         response = staff_client.get(f"/staff/reports/{report.pk}/{name}.svg")
