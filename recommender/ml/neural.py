@@ -23,10 +23,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-# Past the threshold, how many candidates a step draws uniformly besides its batch's targets, and every
-# how many steps the moving average of the weights is taken (`NeuralTrainer._averaged`).
+# Past the threshold: how many candidates a step draws uniformly besides its batch's targets, and how
+# many times at least the moving average of the weights is taken over its window (`_averaged`).
 SAMPLED_NEGATIVES = 1024
-EMA_EVERY = 8
+EMA_POINTS = 100
 
 
 @cache
@@ -289,8 +289,8 @@ class NeuralTrainer:
             model.item_id_bias.weight.copy_((log_pop * known.float())[:, None])
         opts = self._optimizers(model, sampled)
         step = self._sampled_step if sampled else self._step
-        every = EMA_EVERY if sampled else 1
-        served, done = self._averaged(model, len(train_users), every), 0
+        served, every = self._averaged(model, len(train_users), sampled)
+        done = 0
         best, best_epoch, best_state, bad = -np.inf, epochs, None, 0
         for epoch in range(1, epochs + 1):
             model.train()
@@ -334,7 +334,7 @@ class NeuralTrainer:
             RowAdam(tables, lr=cfg.lr),
         ]
 
-    def _averaged(self, model: TwoTower, n_users: int, every: int = 1):
+    def _averaged(self, model: TwoTower, n_users: int, sampled: bool = False):
         """The network to validate and serve: an exponential moving average of `model`'s weights over
         about `ema_epochs` epochs, or `model` itself when that is 0.
 
@@ -342,14 +342,19 @@ class NeuralTrainer:
         which epoch a fit stops at is a draw: on development splits of ML-100K the warm blend of the
         same fit moved by up to 0.01 NDCG@20 from one epoch count to the next. The average is smooth
         in the epoch count, so the network the blend weights were fitted with and the final one trained
-        for the folds' mean epoch count are alike. Averaged `every` steps (the decay raised to that power):
-        past the threshold averaging all the id tables every step cost a quarter of a step."""
+        for the folds' mean epoch count are alike.
+
+        Returns (the network, every how many steps to average it). On the sampled path, averaging all
+        the id tables every step cost a quarter of a step at 20,000 items x 50,000 users: there it is
+        averaged every few steps (at least EMA_POINTS times over the window), the decay raised to that
+        power."""
         if not self.cfg.ema_epochs:
-            return model
+            return model, 1
         steps = max(1, -(-n_users // self.cfg.batch_users)) * self.cfg.ema_epochs
         decay = 1.0 - 1.0 / max(steps, 1.0)
+        every = max(1, int(steps // EMA_POINTS)) if sampled else 1
         ema = torch.optim.swa_utils.get_ema_multi_avg_fn(decay if every == 1 else decay**every)
-        return torch.optim.swa_utils.AveragedModel(model, multi_avg_fn=ema, use_buffers=True)
+        return torch.optim.swa_utils.AveragedModel(model, multi_avg_fn=ema, use_buffers=True), every
 
     @staticmethod
     def _module(served) -> TwoTower:

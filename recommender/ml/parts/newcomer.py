@@ -43,6 +43,7 @@ class NewcomerNetwork(Part):
     them); the final fit trains for the folds' mean epoch count."""
 
     name, outputs = "newcomer_net", ("newcomer_net",)
+    max_epochs = 60  # the most a fold trains for while early stopping
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -58,7 +59,8 @@ class NewcomerNetwork(Part):
         split = splits["few_shot"]
         p = Pass(split.context(), split.users, train.catalog)
         inputs = (p.liked, p.seen, p.context.features, p.context.first_times())
-        self.net = net.fit(train.data, validate=lambda model: ndcg20(split, model.score(*inputs)))
+        validate = lambda model: ndcg20(split, model.score(*inputs))  # noqa: E731
+        self.net = net.fit(train.data, validate=validate, max_epochs=self.max_epochs)
         self._fold_epochs.append(self.net.epochs)
 
     def settle(self) -> None:
