@@ -173,12 +173,13 @@ def held_out(seed: int) -> dict[str, list[str]]:
 
 
 def ensure_setup(env: dict, database_url: str, held: dict[str, list[str]]) -> None:
-    """ML-100K without the held-out likes imported (embedded) and trained."""
+    """ML-100K without the held-out (user, item) pairs imported (embedded) and trained (also used by
+    bench/newcomer_ndcg.py, which holds out every pair of its users)."""
     ensure_database(database_url)
     manage(env, "migrate", "--noinput")
     if "live" in manage(env, "shell", "-c", LIVE):
         return
-    print("setting up: import ML-100K without the held-out likes, embed, train (minutes)", flush=True)
+    print("setting up: import ML-100K without the held-out pairs, embed, train (minutes)", flush=True)
     pairs = {(user, item) for user, items in held.items() for item in items}
     inter_header, inter_rows = read_atomic(ML100K / "ml-100k.inter")
     kept = [r for r in inter_rows if (r[0], r[1]) not in pairs]

@@ -4,7 +4,7 @@ exploration (recommender/explore.py) off and on in the same run.
     .venv/bin/python bench/new_items.py [--database-url sqlite:///data/cache/bench_new_items-seed0.sqlite3]
         [--seed 0] [--users 0] [--impressions 100] [--set EXPLORE_MATCH_SHARE=0.1] [--rebuild]
 
-~5 min on the 2-core machine for all 919 test users (plus ~10 min to build the database the first time).
+~7 min on the 2-core machine for all 919 test users (plus ~10 min to build the database the first time).
 
 Setup (skipped when the database already has a live model; --rebuild starts a fresh SQLite file): the
 item-cold split of ML-100K (`recommender.ml.splits`, this --seed: 20% of the items held out with all
@@ -21,12 +21,14 @@ FEED_EXPLORE_IMPRESSIONS cut-off acts as in production (counts read fresh on eve
 explore.COUNT_SECONDS = 0, since the replay runs faster than real time); then the session's
 interactions are recorded (`interaction_record`), so later feeds fold them in and exclude them.
 
-Figures, FEED_EXPLORE_SLOTS 0 and 1 on the same database (impressions and replayed interactions
-cleared in between):
+Figures for three settings on the same database (impressions and replayed interactions cleared in
+between): the feed policy off (FEED_EXPLORE_SLOTS=0, FEED_CALIBRATION=0, FEED_INTEREST_COVERAGE=0,
+rerank.ABOUT_CATEGORY_LIFT=0: the scores alone), exploration alone off, and the defaults:
 - exposure: of the new items some replayed user liked (rating >= 4), the share shown in the top 10 of
   a feed, before or at the session of the like, to a user who liked it;
 - NDCG@10 / @20 of each feed against the likes of new items that user makes from that session on
-  (the only held-out likes there are in this split), averaged over the feeds that have any;
+  (the only held-out likes there are in this split), averaged over the feeds that have any, and the
+  NDCG@20 difference to the policy off, paired by feed, with a 95% interval;
 - new items shown in some top 10, and feeds with a promoted item ("New: matches your taste").
 --set changes recommender/explore.py constants for the run with exploration on (trying variants).
 """
@@ -61,15 +63,16 @@ from django.test import override_settings
 from accounts.models import Profile, User
 from catalog.models import Interaction, Item
 from catalog.services import interaction_record
-from recommender import explore, selectors
+from recommender import explore, rerank, selectors
 from recommender.impressions import impressions_record
 from recommender.ml.metrics import ndcg_at_k
 from recommender.models import Impression
 
 with open(PAYLOAD) as payload:
-    SESSIONS, NEW_IDS, SLOTS, LIMIT, K, CONSTANTS = json.load(payload)
+    SESSIONS, NEW_IDS, ARMS, LIMIT, K, CONSTANTS = json.load(payload)
 for name, value in CONSTANTS.items():
     setattr(explore, name, value)
+ABOUT_LIFT = rerank.ABOUT_CATEGORY_LIFT
 explore.COUNT_SECONDS = 0
 user_of = dict(Profile.objects.filter(external_id__in={s[0] for s in SESSIONS}).values_list("external_id", "user_id"))
 users = User.objects.in_bulk(list(user_of.values()))
@@ -78,12 +81,13 @@ items = Item.objects.in_bulk(list(item_of.values()))
 new_pks = set(item_of.values())
 assert len(new_pks) == len(NEW_IDS), "the held-out items are not all in the catalog"
 out = {"feeds": len(SESSIONS), "users": len(user_of)}
-for slots in SLOTS:
+for arm, arm_settings in ARMS:
     Interaction.objects.filter(item_id__in=new_pks).delete()  # an earlier variant's replay
     Impression.objects.all().delete()
     cache.clear()
     first_shown, likes, ndcg, promoted, started = {}, set(), {10: [], 20: []}, 0, time.monotonic()
-    with override_settings(FEED_EXPLORE_SLOTS=slots, FEED_EXPLORE_IMPRESSIONS=LIMIT):
+    rerank.ABOUT_CATEGORY_LIFT = arm_settings.pop("ABOUT_CATEGORY_LIFT", ABOUT_LIFT)
+    with override_settings(FEED_EXPLORE_IMPRESSIONS=LIMIT, **arm_settings):
         for s, (user_ext, events, future_likes) in enumerate(SESSIONS):
             user = users[user_of[user_ext]]
             feed = selectors.recommendations_for_user(user=user, k=K)
@@ -106,14 +110,26 @@ for slots in SLOTS:
                     likes.add((user.pk, pk, s))
     liked = {pk for _, pk, _ in likes}
     exposed = {pk for u, pk, s in likes if first_shown.get((u, pk), len(SESSIONS)) <= s}
-    out[str(slots)] = {
+    out[arm] = {
         "exposure": len(exposed) / len(liked), "exposed": len(exposed), "liked": len(liked),
         "ndcg10": float(np.mean(ndcg[10])), "ndcg20": float(np.mean(ndcg[20])), "ndcg_feeds": len(ndcg[10]),
+        "ndcg20_each": ndcg[20],
         "shown": len({pk for _, pk in first_shown}), "promoted_feeds": promoted,
         "seconds": time.monotonic() - started,
     }
+rerank.ABOUT_CATEGORY_LIFT = ABOUT_LIFT
 print(json.dumps(out))
 """
+
+# The feed policy off (the scores alone), exploration alone off, and the defaults: the same replay each.
+ARMS = [
+    [
+        "policy off",
+        {"FEED_EXPLORE_SLOTS": 0, "FEED_CALIBRATION": 0.0, "FEED_INTEREST_COVERAGE": 0, "ABOUT_CATEGORY_LIFT": 0},
+    ],
+    ["exploration off", {"FEED_EXPLORE_SLOTS": 0}],
+    ["defaults", {}],
+]
 
 
 def read_atomic(path: Path) -> tuple[str, list[list[str]]]:
@@ -231,26 +247,37 @@ def main() -> None:
     with tempfile.NamedTemporaryFile("w", suffix=".json") as payload:
         constants = dict(pair.split("=") for pair in args.set.split(",")) if args.set else {}
         constants = {name: _value(text) for name, text in constants.items()}
-        json.dump([sessions, new_ids, [0, 1], args.impressions, 20, constants], payload)
+        json.dump([sessions, new_ids, ARMS, args.impressions, 20, constants], payload)
         payload.flush()
         snippet = REPLAY.replace("open(PAYLOAD)", f"open({payload.name!r})")
         result = json.loads(manage(env, "shell", "-c", snippet).strip().splitlines()[-1])
-    off, on = result["0"], result["1"]
+    off = result["policy off"]
     print(
         f"item-cold split of ML-100K, seed {args.seed}: {len(new_ids)} held-out items added with text only; "
         f"{result['users']} of {len(test_users)} test users replayed (drawn with the seed), "
         f"{result['feeds']} feeds (k=20) in time order; FEED_EXPLORE_IMPRESSIONS={args.impressions}"
     )
-    columns = ("FEED_EXPLORE_SLOTS", "new-item exposure", "NDCG@10", "NDCG@20", "new items in a top 10", "promoted")
-    print("| " + " | ".join(columns) + " |")
-    print("|---|---|---|---|---|---|")
-    for slots, row in (("0", off), ("1", on)):
+    columns = ("feed policy", "new-item exposure", "NDCG@10", "NDCG@20", "NDCG@20 Δ vs policy off (95% CI)")
+    print("| " + " | ".join(columns + ("new items in a top 10", "promoted")) + " |")
+    print("|---|---|---|---|---|---|---|")
+    for arm, _ in ARMS:
+        row = result[arm]
+        diff = np.array(row["ndcg20_each"]) - np.array(off["ndcg20_each"])
+        ci = 1.96 * diff.std(ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else 0.0
         print(
-            f"| {slots} | {row['exposure']:.3f} ({row['exposed']} of {row['liked']}) | {row['ndcg10']:.4f} | "
-            f"{row['ndcg20']:.4f} | {row['shown']} | {row['promoted_feeds']} of {result['feeds']} feeds |"
+            f"| {arm} | {row['exposure']:.3f} ({row['exposed']} of {row['liked']}) | {row['ndcg10']:.4f} | "
+            f"{row['ndcg20']:.4f} | {diff.mean():+.4f} ± {ci:.4f} | {row['shown']} | "
+            f"{row['promoted_feeds']} of {result['feeds']} feeds |"
         )
-    print(f"(NDCG over the {on['ndcg_feeds']} feeds followed by a like of a new item, against those likes)")
-    print(f"setup {setup_s:.0f} s, replay {off['seconds']:.0f} s + {on['seconds']:.0f} s")
+    print(
+        "(policy off: FEED_EXPLORE_SLOTS=0, FEED_CALIBRATION=0, FEED_INTEREST_COVERAGE=0, ABOUT_CATEGORY_LIFT=0; "
+        "exploration off: FEED_EXPLORE_SLOTS=0; defaults: all on)"
+    )
+    print(
+        f"(NDCG over the {off['ndcg_feeds']} feeds followed by a like of a new item, against those likes; "
+        "the difference paired by feed)"
+    )
+    print(f"setup {setup_s:.0f} s, replay " + " + ".join(f"{result[arm]['seconds']:.0f} s" for arm, _ in ARMS))
     print(f"reproduce: .venv/bin/python bench/new_items.py {' '.join(sys.argv[1:])}")
 
 
