@@ -190,7 +190,13 @@ def ndcg_bars_svg(results: dict, key: str = NDCG_KEY) -> str:
     return _svg(fig)
 
 
-REGIME_STYLES = {"warm": "-", "few_shot": "--", "user_cold": ":", "fallback": "-."}
+REGIME_STYLES = {
+    "warm": "-",
+    "few_shot": "--",
+    "user_cold": ":",
+    "fallback": "-.",
+    "new_items": (0, (5, 1, 1, 1, 1, 1)),
+}
 
 
 def online_over_time_svg(rows: list[dict], top: int = 10) -> str:
@@ -216,7 +222,7 @@ def online_over_time_svg(rows: list[dict], top: int = 10) -> str:
             ax.plot(
                 [p["day"] for p in points],
                 [p[key] for p in points],
-                REGIME_STYLES.get(regime, "-"),
+                linestyle=REGIME_STYLES.get(regime, "-"),
                 marker="o",
                 markersize=3,
                 color=colours[version],

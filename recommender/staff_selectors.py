@@ -16,6 +16,10 @@ from .fallbacks import POSITIVE
 from .models import EvaluationReport, Impression, ModelVersion, TaskLock
 
 REACTION_WINDOW = dt.timedelta(days=7)  # an interaction this long after an impression is its reaction
+# The online figures' row for new items, beside the user regimes: the impressions, for any user, of
+# items added to the catalog after the version that ranked them was trained (it scored them from
+# their text alone, or the exploration slot promoted them).
+NEW_ITEMS = "new_items"
 
 
 @dataclass(frozen=True)
@@ -95,17 +99,33 @@ def _rates(row: dict) -> dict:
     return {**row, "ctr": row["reactions"] / row["impressions"], "like_rate": row["likes"] / row["impressions"]}
 
 
+def _per_regime(shown: QuerySet, *, by_day: bool = False) -> list[dict]:
+    """Counts per model version (and day) and regime, plus a NEW_ITEMS row per version (and day): days
+    oldest first, versions newest first, each version's regimes in name order and then its new items."""
+    keys = ("day", "model_version_id") if by_day else ("model_version_id",)
+    regimes = shown.values(*keys, "regime").annotate(**_COUNTS)
+    new = shown.filter(item__created_at__gt=F("model_version__created_at")).values(*keys).annotate(**_COUNTS)
+
+    def order(row: dict) -> tuple:
+        version = row["model_version_id"]
+        return (
+            row["day"] if by_day else 0,
+            version is None,
+            -(version or 0),
+            row["regime"] == NEW_ITEMS,
+            row["regime"],
+        )
+
+    return sorted([*regimes, *({**row, "regime": NEW_ITEMS} for row in new)], key=order)
+
+
 def online_metrics(*, days: int = 30, top: int = 10, window: dt.timedelta = REACTION_WINDOW) -> list[dict]:
-    """Per model version and regime, over the last `days`: impressions in the top `top` places of the
-    feeds, the users they went to, and the share followed by an interaction with that item by that
-    user within `window` (click-through@top) and by a like (like rate@top), newest version first; `arm`
-    says how a version serves now ("live", "challenger, …", or "" for one that no longer serves)."""
-    rows = (
-        _shown_in_top(days=days, top=top, window=window)
-        .values("model_version_id", "regime")
-        .annotate(**_COUNTS)
-        .order_by(F("model_version_id").desc(nulls_last=True), "regime")
-    )
+    """Per model version and regime (and its NEW_ITEMS row), over the last `days`: impressions in the top
+    `top` places of the feeds, the users they went to, and the share followed by an interaction with
+    that item by that user within `window` (click-through@top) and by a like (like rate@top), newest
+    version first; `arm` says how a version serves now ("live", "challenger, …", or "" for one that
+    no longer serves)."""
+    rows = _per_regime(_shown_in_top(days=days, top=top, window=window))
     arms = serving_arms()
     return [_rates({**row, "arm": arms.get(row["model_version_id"], "")}) for row in rows]
 
@@ -113,14 +133,8 @@ def online_metrics(*, days: int = 30, top: int = 10, window: dt.timedelta = REAC
 def online_metrics_by_day(*, days: int = 30, top: int = 10, window: dt.timedelta = REACTION_WINDOW) -> list[dict]:
     """`online_metrics` per day shown (UTC) as well, oldest day first: the figures over time. The last
     `window` of days is still incomplete (reactions can still come)."""
-    rows = (
-        _shown_in_top(days=days, top=top, window=window)
-        .annotate(day=TruncDate("shown_at"))
-        .values("day", "model_version_id", "regime")
-        .annotate(**_COUNTS)
-        .order_by("day", F("model_version_id").desc(nulls_last=True), "regime")
-    )
-    return [_rates(row) for row in rows]
+    shown = _shown_in_top(days=days, top=top, window=window).annotate(day=TruncDate("shown_at"))
+    return [_rates(row) for row in _per_regime(shown, by_day=True)]
 
 
 def serving_arms() -> dict[int, str]:

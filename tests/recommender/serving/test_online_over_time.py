@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import User
-from catalog.models import Interaction
+from catalog.models import Interaction, Item
 from recommender import plots, staff_selectors
 from recommender.models import Impression
 
@@ -59,3 +59,36 @@ def test_the_online_plot_is_for_staff_only(world, client):
     client.force_login(User.objects.create(username="boss", is_staff=True))
     response = client.get("/staff/online.svg")
     assert response.status_code == 200 and response["Content-Type"] == "image/svg+xml"
+
+
+def test_items_added_after_the_version_get_their_own_row_for_any_user(world, client):
+    fan, newcomer = world.users[13], User.objects.create(username="fresh-eyes")
+    known = world.items["Space"][0]
+    added = Item.objects.create(external_id="space-new", title="A story added since training")
+    today = timezone.now().replace(hour=12, minute=0, second=0, microsecond=0)
+    yesterday = today - dt.timedelta(days=1)
+
+    def shown(user, item, position, regime):
+        return Impression(
+            user=user, item=item, position=position, regime=regime, shown_at=yesterday,
+            model_version=world.version, surface="site",
+        )  # fmt: skip
+
+    Impression.objects.bulk_create(
+        [shown(fan, known, 0, "warm"), shown(fan, added, 1, "warm"), shown(newcomer, added, 0, "user_cold")]
+    )
+    Interaction.objects.create(user=fan, item=added, kind="like", value=1, timestamp=today)
+    figures = lambda rows: [(r["regime"], r["impressions"], r["users"], r["reactions"], r["likes"]) for r in rows]  # noqa: E731
+    assert figures(staff_selectors.online_metrics()) == [
+        ("user_cold", 1, 1, 0, 0),
+        ("warm", 2, 1, 1, 1),
+        ("new_items", 2, 2, 1, 1),
+    ]
+    by_day = staff_selectors.online_metrics_by_day()
+    assert [r["day"] for r in by_day] == [yesterday.date()] * 3
+    assert figures(by_day) == figures(staff_selectors.online_metrics())
+    assert [(r["ctr"], r["like_rate"]) for r in by_day] == [(0.0, 0.0), (0.5, 0.5), (0.5, 0.5)]
+    assert f"v{world.version.pk} new-items" in plots.online_over_time_svg(by_day)
+    client.force_login(User.objects.create(username="chief", is_staff=True))
+    page = client.get("/staff/").content.decode()
+    assert '<td>new items <span class="muted">(any user)</span></td>\n        <td>2</td>\n        <td>2</td>' in page
