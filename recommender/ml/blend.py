@@ -13,8 +13,9 @@ Nothing outside the training data is ever looked at.
 
 The validation budget: a regime is validated on at most VALIDATION_USERS users over all its folds
 together (a seeded sample past it, each split keeping its share), since every validation user costs
-a row over all items in each part's scores. NDCG is computed ROWS_PER_BLOCK users at a time, so a
-blend is never built for every validation user at once.
+a row over all items in each part's scores. Those scores are kept only on each split's candidate
+items (`CandidateScores`: an item-cold split ranks a fifth of the items), and NDCG is computed
+ROWS_PER_BLOCK users at a time, so a blend is never built for every validation user at once.
 """
 
 import numpy as np
@@ -58,6 +59,43 @@ class Stacked:
 
     def relevance(self) -> np.ndarray:
         return self._relevance
+
+
+class CandidateScores:
+    """A part's validation scores [n_users, n_items] for one split or several stacked ones, kept only on
+    each split's candidate items (the only ones its ranking may place). Rows are read back at full
+    width with 0 elsewhere (`scores[rows]`): `ndcg20` masks everything but the candidates, so every
+    blend and ranking of them is the full matrix's."""
+
+    def __init__(self, blocks: list[tuple[np.ndarray | slice, np.ndarray]], n_items: int):
+        """blocks: per split in stacking order, (its candidates, or slice(None) for every item, and its
+        scores on them [its users, candidates])."""
+        self._blocks = blocks
+        self._starts = np.cumsum([0] + [len(scores) for _, scores in blocks]).tolist()
+        self.shape = (self._starts[-1], n_items)
+
+    @classmethod
+    def of(cls, split: Split, scores: np.ndarray) -> "CandidateScores":
+        """One split's [its users, n_items] scores, kept on its candidates."""
+        if len(split.candidates) == scores.shape[1]:
+            return cls([(slice(None), scores)], scores.shape[1])
+        return cls([(split.candidates, scores[:, split.candidates])], scores.shape[1])
+
+    @classmethod
+    def stack(cls, runs: list["CandidateScores"]) -> "CandidateScores":
+        """Several splits' scores, one after another (as `Stacked` stacks the splits)."""
+        return cls([block for run in runs for block in run._blocks], runs[0].shape[1])
+
+    def __getitem__(self, rows: slice) -> np.ndarray:
+        start, stop, _ = rows.indices(self.shape[0])
+        if len(self._blocks) == 1 and isinstance(self._blocks[0][0], slice):
+            return self._blocks[0][1][start:stop]  # every item a candidate: the scores themselves
+        out = np.zeros((stop - start, self.shape[1]))
+        for (candidates, scores), first in zip(self._blocks, self._starts, strict=False):
+            lo, hi = max(start, first), min(stop, first + len(scores))
+            if lo < hi:
+                out[lo - start : hi - start, candidates] = scores[lo - first : hi - first]
+        return out
 
 
 def inner_splits(

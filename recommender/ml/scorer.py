@@ -38,6 +38,7 @@ import numpy as np
 from recommender.ml.blend import (
     COLD_SPLITS,
     REGIMES,
+    CandidateScores,
     Stacked,
     fit_weights,
     inner_splits,
@@ -124,13 +125,13 @@ class HybridScorer:
                 for name, split in fold.items():
                     regime = COLD_SPLITS.get(name, name)
                     parts = self._regime_parts(regime, self._pass(split.context(), split.users))
-                    scored.setdefault(regime, []).append((split, parts))
+                    kept = {output: CandidateScores.of(split, part) for output, part in parts.items()}
+                    scored.setdefault(regime, []).append((split, kept))
             for name in group:  # their masks and training sets are not needed past this group
                 del folds[name]
             for regime, runs in scored.items():
                 split = runs[0][0] if len(runs) == 1 else Stacked([s for s, _ in runs])
-                # Each part's folds dropped as it is stacked: one part's copy at a time, not the regime's.
-                parts = {name: np.vstack([p.pop(name) for _, p in runs]) for name in list(runs[0][1])}
+                parts = {name: CandidateScores.stack([p[name] for _, p in runs]) for name in runs[0][1]}
                 min_gain = MIN_GAIN if len(runs) == 1 else STACKED_MIN_GAIN
                 self.weights[regime], self.validation[regime] = fit_weights(split, parts, min_gain=min_gain)
         for part in self.parts.values():

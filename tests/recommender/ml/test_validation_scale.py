@@ -6,7 +6,7 @@ import pytest
 
 import recommender.ml.blend as blend
 import recommender.ml.scorer as scorer_module
-from recommender.ml.blend import Stacked, fit_weights, inner_splits, ndcg20
+from recommender.ml.blend import CandidateScores, Stacked, fit_weights, inner_splits, ndcg20
 from recommender.ml.data import ScoreContext
 from recommender.ml.hybrid_parts import PARTS
 from recommender.ml.parts import PART_BY_NAME, PART_OF
@@ -90,6 +90,27 @@ def test_ndcg_in_row_blocks_equals_the_whole_matrix(data, monkeypatch):
     blocked = fit_weights(split, parts, min_gain=0.0005)
     monkeypatch.setattr(blend, "ROWS_PER_BLOCK", 10_000)
     assert fit_weights(split, parts, min_gain=0.0005) == blocked
+
+
+def test_scores_kept_on_the_candidates_blend_and_rank_as_the_full_matrix(data):
+    folds = inner_splits(data, seed=0)["item_cold"]  # each fold ranks its own 9 held-out items
+    rng = np.random.default_rng(1)
+    full = {name: [rng.random((len(s.users), data.n_items)) for s in folds] for name in ("a", "b", "c")}
+    kept = {
+        name: CandidateScores.stack([CandidateScores.of(s, p) for s, p in zip(folds, parts, strict=True)])
+        for name, parts in full.items()
+    }
+    assert [scores._blocks[0][1].shape for scores in (kept["a"],)] == [(len(folds[0].users), 9)]
+    stacked = {name: np.vstack(parts) for name, parts in full.items()}
+    assert kept["a"].shape == stacked["a"].shape == (112, data.n_items)
+    rows = slice(30, 80)  # across the first two folds
+    on = Stacked(folds).allowed()[rows]
+    assert np.array_equal(kept["a"][rows][on], stacked["a"][rows][on]) and not kept["a"][rows][~on].any()
+    split = Stacked(folds)
+    assert fit_weights(split, kept, min_gain=0.0005) == fit_weights(split, stacked, min_gain=0.0005)
+    warm = inner_splits(data, seed=0)["warm"][0]  # every item a candidate: kept as it is
+    scores = rng.random((len(warm.users), data.n_items))
+    assert CandidateScores.of(warm, scores)[rows].base is scores
 
 
 def test_each_fold_fits_only_the_parts_its_regimes_blend(data, monkeypatch):
