@@ -54,9 +54,12 @@ class _ItemItem(Part):
 
 class _Ridge(_ItemItem):
     """An item-item ridge whose lambda is tuned on the warm split: dense, or past DENSE_ITEMS a ridge per
-    item over its neighbourhood, every lambda of the grid from one solve (`neighbourhood_ridge`)."""
+    item over its neighbourhood, every lambda of the grid from one solve (`neighbourhood_ridge`).
+    Past DENSE_ITEMS the grid goes on with SCALE_LAMBDAS: a larger catalog's item counts (the Gram's
+    diagonal) are larger, and at 20,000 items both ridges picked the top of LAMBDAS (docs/scale.md)."""
 
     LAMBDAS: tuple[float, ...]
+    SCALE_LAMBDAS: tuple[float, ...] = ()
 
     def fit(self, train: Training, splits: dict | None) -> None:
         split = splits["warm"] if splits and "warm" in splits else None
@@ -65,7 +68,7 @@ class _Ridge(_ItemItem):
                 self.lam = max(self.LAMBDAS, key=lambda lam: self._try(train, lam, split))
             self.weights = self._dense(train, self.lam).astype(np.float32)
             return
-        lams = self.LAMBDAS if split is not None else (self.lam,)
+        lams = self.LAMBDAS + self.SCALE_LAMBDAS if split is not None else (self.lam,)
         fitted = dict(zip(lams, self._neighbourhoods(train, lams), strict=True))
         if split is not None:
             history = self._history(Pass(split.context(), split.users, train.catalog))
@@ -89,6 +92,7 @@ class Ease(_Ridge):
     name, outputs = "ease", ("ease",)
     always_kept = True  # "people who liked this also liked" reads its weights
     LAMBDAS = (100.0, 200.0, 300.0, 500.0, 800.0)
+    SCALE_LAMBDAS = (1300.0, 2000.0, 3200.0)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -115,6 +119,7 @@ class EaseSeen(_Ridge):
 
     name, outputs = "ease_seen", ("ease_seen",)
     LAMBDAS = (300.0, 600.0, 1000.0)
+    SCALE_LAMBDAS = (1600.0, 2500.0, 4000.0)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)

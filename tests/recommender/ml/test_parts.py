@@ -1,10 +1,15 @@
-"""The parts protocol: a registry where each blended output has one part, and tuning budgets."""
+"""The parts protocol: a registry where each blended output has one part, and tuning budgets and grids."""
 
 import numpy as np
+import pytest
 
+import recommender.ml.parts.item_item as item_item
 import recommender.ml.parts.kernel as kernel_part
+from recommender.ml import components
+from recommender.ml.blend import inner_splits, ndcg20
 from recommender.ml.hybrid_parts import PARTS
-from recommender.ml.parts import OUTPUTS, PART_OF, PART_TYPES
+from recommender.ml.parts import OUTPUTS, PART_OF, PART_TYPES, Pass, Training
+from recommender.ml.parts.item_item import Ease, EaseSeen
 from recommender.ml.scorer import HybridScorer
 from tests.recommender.ml.conftest import SMALL_NEURAL
 
@@ -38,3 +43,30 @@ def test_the_kernel_is_tuned_on_a_sample_of_users_past_its_budget(data, fitted, 
     budget = model.budgets()["kernel"]
     assert budget["tune_users"]["user_cold"] == 10 and budget["tune_users"]["few_shot"] <= 10
     assert budget["tune_users_max"] == 10
+
+
+@pytest.mark.parametrize("kind", [Ease, EaseSeen])
+def test_past_the_threshold_the_ridges_lambda_grid_goes_on_upwards(data, kind, monkeypatch):
+    split = inner_splits(data, seed=0)["warm"][0]
+    train = Training.of(split.train)
+    solved = []
+    real = item_item.neighbourhood_ridge
+
+    def recording(x, y, lams, **kwargs):
+        solved.append(dict(zip(lams, real(x, y, lams, **kwargs), strict=True)))
+        return list(solved[-1].values())
+
+    monkeypatch.setattr(item_item, "neighbourhood_ridge", recording)
+    monkeypatch.setattr(components, "DENSE_ITEMS", 0)
+    part = kind(seed=0)
+    part.fit(train, {"warm": split})
+    assert [tuple(grid) for grid in solved] == [kind.LAMBDAS + kind.SCALE_LAMBDAS]  # one solve for the grid
+    assert min(kind.SCALE_LAMBDAS) > max(kind.LAMBDAS)
+    history = part._history(Pass(split.context(), split.users, train.catalog))
+    best = max(solved[0], key=lambda lam: ndcg20(split, (history @ solved[0][lam]).toarray()))
+    assert part.lam == best
+    monkeypatch.setattr(components, "DENSE_ITEMS", data.n_items)  # the dense path: LAMBDAS only
+    tried = []
+    monkeypatch.setattr(kind, "_try", lambda self, train, lam, split: tried.append(lam) or 0.0)
+    kind(seed=0).fit(train, {"warm": split})
+    assert tried == list(kind.LAMBDAS)
