@@ -103,8 +103,9 @@ def _per_regime(shown: QuerySet, *, by_day: bool = False) -> list[dict]:
     """Counts per model version (and day) and regime, plus a NEW_ITEMS row per version (and day): days
     oldest first, versions newest first, each version's regimes in name order and then its new items."""
     keys = ("day", "model_version_id") if by_day else ("model_version_id",)
-    regimes = shown.values(*keys, "regime").annotate(**_COUNTS)
-    new = shown.filter(item__created_at__gt=F("model_version__created_at")).values(*keys).annotate(**_COUNTS)
+    regimes = shown.order_by().values(*keys, "regime").annotate(**_COUNTS)
+    added = shown.order_by().filter(item__created_at__gt=F("model_version__created_at")).values(*keys)
+    new_items = [{**row, "regime": NEW_ITEMS} for row in added.annotate(**_COUNTS)]
 
     def order(row: dict) -> tuple:
         version = row["model_version_id"]
@@ -116,7 +117,7 @@ def _per_regime(shown: QuerySet, *, by_day: bool = False) -> list[dict]:
             row["regime"],
         )
 
-    return sorted([*regimes, *({**row, "regime": NEW_ITEMS} for row in new)], key=order)
+    return sorted([*regimes, *new_items], key=order)
 
 
 def online_metrics(*, days: int = 30, top: int = 10, window: dt.timedelta = REACTION_WINDOW) -> list[dict]:
