@@ -12,13 +12,17 @@ their interactions) decides the users; ML-100K without their interactions is imp
 trained. The live model has never seen what those users did.
 
 Each held-out user the split evaluates (--users N: N of them, drawn with the seed) signs up again after
-training, as new accounts with that user's age, gender and occupation, in four kinds:
+training, as new accounts with that user's age, gender and occupation, in four kinds, and is
+measured as the training had it, in two more:
 - profile: nothing else (the `evaluate` user-cold scenario, as the site meets it);
 - profile + 3: and the user's first 3 ratings recorded (the few-shot split's revealed history);
 - interests: no interactions, 2 or 3 stated interests drawn from the categories of the user's
   held-out likes, weighted by how often (bench/trust.py's newcomers, on users the model never saw;
   users whose likes span fewer than 2 categories are left out of both interest kinds);
-- interests + 3: the same interests and the first 3 ratings.
+- interests + 3: the same interests and the first 3 ratings;
+- trained: profile, trained: interests: the held-out user's own account, which the training had with
+  its profile and no interactions (`evaluate`'s user-cold trained scenario), without and with the
+  same interests (stated for that kind only, and taken back at the end).
 Each newcomer gets `ranking.rank_feed(k=20)` with the feed policy off (FEED_INTEREST_COVERAGE=0,
 FEED_EXPLORE_SLOTS=0, FEED_CALIBRATION=0 and rerank.ABOUT_CATEGORY_LIFT=0: the model's scores with
 the interest lift they always had) and on (the settings' defaults), interleaved user by user. Per kind
@@ -51,7 +55,7 @@ from feed_http import bench_database, manage, server_env  # noqa: E402
 from feed_ndcg import ensure_setup  # noqa: E402
 from new_items import ML100K, read_atomic  # noqa: E402
 
-KINDS = ("profile", "profile + 3", "interests", "interests + 3")
+KINDS = ("profile", "profile + 3", "interests", "interests + 3", "trained: profile", "trained: interests")
 
 MEASURE = r"""
 import datetime as dt
@@ -74,7 +78,7 @@ state = serving_state()
 column = {int(pk): c for c, pk in enumerate(state.item_pks)}
 item_of = dict(Item.objects.values_list("external_id", "id"))
 items = Item.objects.in_bulk([item_of[e] for u in USERS.values() for e, _, _ in u["revealed"]])
-profiles = {p.external_id: p for p in Profile.objects.filter(external_id__in=list(USERS))}
+profiles = {p.external_id: p for p in Profile.objects.select_related("user").filter(external_id__in=list(USERS))}
 categories = {c.name: c for c in Category.objects.all()}
 named = [n for n in state.category_names if n in categories and n != "unknown"]
 rng = np.random.default_rng(SEED)
@@ -106,10 +110,13 @@ for ext, held in USERS.items():
         p = np.array([counts[n] for n in names], dtype=float)
         stated = sorted(rng.choice(names, min(len(names), int(rng.integers(2, 4))), replace=False, p=p / p.sum()))
     for kind in KINDS:
-        if kind.startswith("interests") and not stated:
+        if "interests" in kind and not stated:
+            continue
+        interests = [categories[n] for n in stated] if "interests" in kind else []
+        if kind.startswith("trained"):  # the held-out user as the retrain had them: a profile, no rows
+            newcomers.append((kind, source.user, set(stated), {item_of[e] for e in held["relevant"]}, interests))
             continue
         user = User.objects.create(username=f"newcomer-bench-{KINDS.index(kind)}-{ext}")
-        interests = [categories[n] for n in stated] if kind.startswith("interests") else []
         profile_update(user=user, age=source.age, gender=source.gender, occupation=source.occupation,
                        interests=interests, onboarded=True)
         few = kind.endswith("+ 3")
@@ -118,11 +125,13 @@ for ext, held in USERS.items():
             interaction_record(user=user, item=items[item_of[item_ext]], kind="rating", value=rating, timestamp=when)
         relevant = {item_of[e] for e in held["relevant_few" if few else "relevant"]}
         if relevant:
-            newcomers.append((kind, user, set(stated), relevant))
+            newcomers.append((kind, user, set(stated), relevant, None))
 
 FIGURES = ("ndcg", "interest", "div", "one_category")
 rows = {f"{kind} {arm}": {f: [] for f in FIGURES} | {"shown": set()} for kind in KINDS for arm in ("off", "on")}
-for kind, user, stated, relevant in newcomers:
+for kind, user, stated, relevant, interests in newcomers:
+    if interests is not None:  # a trained user's interests, stated for this kind only
+        profile_update(user=user, interests=interests)
     for arm in ("off", "on"):
         rerank.ABOUT_CATEGORY_LIFT = 0.0 if arm == "off" else ABOUT_LIFT
         with override_settings(**(OFF if arm == "off" else {})):
@@ -138,6 +147,8 @@ for kind, user, stated, relevant in newcomers:
         row["one_category"].append(max(sum(n in cats for cats in names) for n in named) / len(top))
         row["shown"].update(top)
 rerank.ABOUT_CATEGORY_LIFT = ABOUT_LIFT
+for profile in profiles.values():  # the held-out users stated nothing
+    profile_update(user=profile.user, interests=[])
 User.objects.filter(username__startswith="newcomer-bench-").delete()
 active = int(state.active.sum())
 out = {"active": active}
