@@ -2,10 +2,12 @@
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 import torch
 from torch.optim.optimizer import register_optimizer_step_post_hook
 
-from recommender.ml.neural import NeuralConfig, NeuralTrainer
+import recommender.ml.neural as neural
+from recommender.ml.neural import NeuralConfig, NeuralTrainer, RowAdam
 
 
 def world(seed=0, n_users=60, n_items=30):
@@ -88,3 +90,32 @@ def test_the_same_seed_trains_the_same_network(ema):
     second, _, _ = trained(NeuralConfig(**SMALL, ema_epochs=ema), epochs=2)
     for a, b in zip(first.parameters(), second.parameters(), strict=True):
         assert torch.equal(a, b)
+
+
+def test_past_the_threshold_the_average_is_taken_every_few_steps_with_the_decay_to_that_power(monkeypatch):
+    # CSR inputs take the sampled path. A window of 4 steps (2 an epoch, 2 epochs) taken at least 2 times:
+    # every 2 steps, with a decay of (1 - 1/4)^2.
+    monkeypatch.setattr(neural, "EMA_POINTS", 2)
+    models, steps = [], []
+    real = NeuralTrainer._optimizers
+
+    def optimizers(self, model, sampled):
+        models.append(model)
+        return real(self, model, sampled)
+
+    def keep(optimizer, args, kwargs):
+        if isinstance(optimizer, RowAdam):  # a step's second update (the id tables), after Adam's
+            steps.append([p.detach().clone() for p in models[0].parameters()])
+
+    monkeypatch.setattr(NeuralTrainer, "_optimizers", optimizers)
+    inputs = world()
+    inputs.update({name: sp.csr_matrix(inputs[name]) for name in ("positives", "seen", "first")})
+    handle = register_optimizer_step_post_hook(keep)
+    try:
+        model, _ = NeuralTrainer(NeuralConfig(**SMALL, ema_epochs=2.0), seed=0).fit(**inputs, epochs=3)
+    finally:
+        handle.remove()
+    assert len(steps) == 6
+    expected = moving_average([steps[1], steps[3], steps[5]], 0.75**2, 3)
+    for got, want in zip(model.parameters(), expected, strict=True):
+        torch.testing.assert_close(got.detach(), want, rtol=1e-5, atol=1e-6)
