@@ -309,14 +309,24 @@ def rank_feed(
 def _calibrated(
     *, state: ServingState, signals: UserSignals, candidates: np.ndarray, scores: np.ndarray, order: np.ndarray, k: int
 ) -> np.ndarray:
-    """The top of a longer history's feed with its category mix pulled toward that of their likes."""
+    """The top of a longer history's feed with its category mix pulled toward that of their likes.
+
+    Only the items the model has evidence for are re-ordered; an item it has none for (added since
+    training, or never interacted with) keeps its place. Its place comes from its content score alone
+    and the exploration slot looks after its exposure; calibrated along with the rest, the new items a
+    user later liked lost places to others of the missing categories (bench/new_items.py, NDCG@20 on
+    those likes: -0.0111 +- 0.0024 with calibration alone; 0 with this rule)."""
     target = rerank.taste_mix(state.cats[np.asarray(signals.liked_columns, dtype=np.int64)])
     if target is None:  # nothing liked, or nothing liked that has a category
         return order
-    pool = order[: rerank.CALIBRATION_POOL]  # the categories of these rows only: the feed's cost stays flat
+    evidence = state.known[candidates[order]]
+    known = order[evidence]
+    pool = known[: rerank.CALIBRATION_POOL]  # the categories of these rows only: the feed's cost stays flat
     cats = np.zeros((len(candidates), state.cats.shape[1]), dtype=state.cats.dtype)
     cats[pool] = state.cats[candidates[pool]]
-    return rerank.calibrate(order, scores, cats, target, strength=settings.FEED_CALIBRATION, k=k)
+    calibrated = order.copy()
+    calibrated[evidence] = rerank.calibrate(known, scores, cats, target, strength=settings.FEED_CALIBRATION, k=k)
+    return calibrated
 
 
 def _newcomer(signals: UserSignals) -> bool:
