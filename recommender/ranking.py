@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 from django.conf import settings
+from django.utils import timezone
 
 from catalog.models import Item
 from recommender import explore, rerank
@@ -49,6 +50,14 @@ class UserSignals:
     has_demographics: bool
 
 
+def arrival_times(first_time: np.ndarray) -> np.ndarray:
+    """When each user's history starts, as the model compares it with the training users' (the user
+    kernel weighs those who started at about the same time, so for a newcomer now: the recent ones):
+    their first interaction, or now for someone who has none yet."""
+    first_time = np.asarray(first_time, dtype=np.float64)
+    return np.where(np.isnan(first_time), timezone.now().timestamp(), first_time)
+
+
 def user_signals(*, state: ServingState, user=None, external_id: str | None = None) -> UserSignals | None:
     """What the model knows about this user right now: profile features and history (fold-in).
 
@@ -84,7 +93,7 @@ def user_signals(*, state: ServingState, user=None, external_id: str | None = No
         histories=[seen],
         history_positive=[np.isin(seen, liked)],
         known_users=known,
-        first_time=history.first_time,
+        first_time=arrival_times(history.first_time),
     )
     return UserSignals(
         user_id=row.user_id,

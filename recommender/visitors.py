@@ -12,7 +12,7 @@ import numpy as np
 from recommender.dataset import demographics_of, multi_hot
 from recommender.embeddings.selectors import profile_text
 from recommender.ml.data import ScoreContext, UserFeatures
-from recommender.ranking import UserSignals
+from recommender.ranking import UserSignals, arrival_times
 from recommender.serving import ServingState
 
 
@@ -40,7 +40,7 @@ def visitor_signals(
         histories=[columns],
         history_positive=[np.ones(len(columns), dtype=bool)],
         known_users=False,
-        first_time=np.array([np.nan]),
+        first_time=arrival_times(np.array([np.nan])),  # arriving now
     )
     return UserSignals(
         user_id=None,

@@ -210,7 +210,16 @@ def _cold_fold(
     uc_rel = [data.item_idx[m[data.positive[m]]] for m in mine]
     n = len(cold_users)
     splits["user_cold"] = finish_split(
-        "user_cold", train, cold_users, False, [empty] * n, [empty.astype(bool)] * n, [empty] * n, uc_rel, known
+        "user_cold",
+        train,
+        cold_users,
+        False,
+        [empty] * n,
+        [empty.astype(bool)] * n,
+        [empty] * n,
+        uc_rel,
+        known,
+        data.first_times()[cold_users],  # when they arrived
     )
     for name, users in (("few_shot", cold_users), ("few_shot_trained", newcomers)):
         fs_hist, fs_liked, fs_rel, fs_first = reveal_first(data, [off_cold[u] for u in users], n_revealed)

@@ -124,7 +124,7 @@ def by_time(data: RecData, rows: np.ndarray) -> np.ndarray:
 def reveal_first(data: RecData, user_rows: list[np.ndarray], n_revealed: int):
     """Per user (their interaction rows in `data`): the first n_revealed interactions by timestamp
     (ties keep data order) as history items and liked flags, the positives after them, and the
-    timestamp of the first revealed one (NaN when none is revealed)."""
+    timestamp of their first interaction: when they arrived, revealed or not (NaN when they have none)."""
     histories, liked, relevant, first = [], [], [], []
     for rows in user_rows:
         ordered = by_time(data, rows)
@@ -132,7 +132,7 @@ def reveal_first(data: RecData, user_rows: list[np.ndarray], n_revealed: int):
         histories.append(data.item_idx[shown])
         liked.append(data.positive[shown])
         relevant.append(data.item_idx[rest[data.positive[rest]]])
-        first.append(data.timestamp[shown].min() if len(shown) else np.nan)
+        first.append(data.timestamp[ordered[0]] if len(ordered) else np.nan)
     return histories, liked, relevant, np.asarray(first, dtype=np.float64)
 
 
@@ -234,8 +234,9 @@ def user_cold_split(data: RecData, *, seed: int, holdout: float = 0.2) -> Split:
     empty = [np.empty(0, dtype=np.int64) for _ in cold]
     relevant = [data.item_idx[rows[u][data.positive[rows[u]]]] for u in cold]
     candidates = np.unique(train.item_idx)
+    first = data.first_times()[cold]  # when they arrived: a newcomer is served from then
     return finish_split(
-        "user_cold", train, cold, False, empty, [e.astype(bool) for e in empty], empty, relevant, candidates
+        "user_cold", train, cold, False, empty, [e.astype(bool) for e in empty], empty, relevant, candidates, first
     )
 
 

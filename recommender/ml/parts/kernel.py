@@ -13,12 +13,13 @@ from recommender.ml.parts.base import Part, Pass, Training
 _DEMOGRAPHICS = dict(
     age=(0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0), gender=(0.0, 0.5, 1.0, 1.5, 2.0), occupation=(0.0, 0.5, 1.0, 1.5, 2.0)
 )
+_TIME = (0.0, 0.1, 0.25, 0.5, 1.0, 2.0)
 KERNEL_GRID = {  # searched one coordinate at a time, in this order, twice
-    "user_cold": _DEMOGRAPHICS,
+    "user_cold": dict(**_DEMOGRAPHICS, time=_TIME),
     "few_shot": dict(
         liked=(0.5, 0.75, 1.0, 1.5, 2.0),
         seen=(0.0, 0.25, 0.5, 1.0),
-        time=(0.0, 0.1, 0.25, 0.5, 1.0, 2.0),
+        time=_TIME,
         first=(0.0, 0.25, 0.5, 1.0, 1.5),
         other=(0.0, 0.1, 0.2, 0.4),
         **_DEMOGRAPHICS,
