@@ -12,7 +12,7 @@ blend). The epoch count is early-stopped on validation users (`fit(validate=...)
 Past `components.DENSE_ITEMS` items the same network is held as `BagNet`: its input layer an
 EmbeddingBag over the shown items' ids (the multi-hot product as a sum of rows), its episodes built
 per batch from each user's interactions in time order, and its training softmax taken over the
-batch's targets plus uniformly drawn items with the logQ correction (`neural.Candidates`); scoring
+batch's targets plus uniformly drawn items with the logQ correction (`sampled.Candidates`); scoring
 still gives every item's log-probability. Its state is the dense module's, so either form loads both.
 """
 
@@ -23,7 +23,8 @@ from torch import nn
 
 from recommender.ml.components import newcomer_profile, start_months, use_dense
 from recommender.ml.data import RecData, UserFeatures, time_order
-from recommender.ml.neural import SAMPLED_NEGATIVES, Bag, Candidates, RowAdam, pick_device, row_entries
+from recommender.ml.neural import pick_device
+from recommender.ml.sampled import SAMPLED_NEGATIVES, Bag, Candidates, RowAdam, row_entries
 
 EPOCHS = 20  # until validation picks the count (`fit(validate=...)`)
 

@@ -12,8 +12,9 @@ from recommender.ml.blend import ndcg20
 from recommender.ml.components import use_dense
 from recommender.ml.features import user_profile
 from recommender.ml.hybrid_parts import FEW_SHOT_MAX
-from recommender.ml.neural import Bag, NeuralConfig, NeuralTrainer, TwoTower, pick_device
+from recommender.ml.neural import NeuralConfig, NeuralTrainer, TwoTower, pick_device
 from recommender.ml.parts.base import Catalog, Part, Pass, Training
+from recommender.ml.sampled import Bag
 
 
 class TwoTowerPart(Part):

@@ -12,9 +12,9 @@ from torch.utils._python_dispatch import TorchDispatchMode
 
 import recommender.ml.components as components
 from recommender.ml.blend import ndcg20
-from recommender.ml.neural import Bag, Candidates, Histories, RowAdam, row_entries
 from recommender.ml.newcomer_net import BagNet, NewcomerNet
 from recommender.ml.parts import PART_BY_NAME, Pass, Training
+from recommender.ml.sampled import Bag, Candidates, Histories, RowAdam, row_entries
 from recommender.ml.splits import make_split
 from tests.recommender.ml.conftest import make_data
 

@@ -7,7 +7,8 @@ import torch
 from torch.optim.optimizer import register_optimizer_step_post_hook
 
 import recommender.ml.neural as neural
-from recommender.ml.neural import NeuralConfig, NeuralTrainer, RowAdam
+from recommender.ml.neural import NeuralConfig, NeuralTrainer
+from recommender.ml.sampled import RowAdam
 
 
 def world(seed=0, n_users=60, n_items=30):
