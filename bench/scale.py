@@ -10,9 +10,14 @@ most active one, as the feed does: their history folded in) and for a newcomer w
 (not in the training data). Printed per size: fit wall and CPU seconds, peak RSS, artifact size and
 the two p95s; a size that runs past --timeout is reported as such. The real ML-100K fit is the
 reference the synthetic ML-100K shape is compared with (bench/recommend.py measures it).
+
+While a size fits, a line per phase (each validation fold, the final fit) and per part fitted goes to
+stderr with the wall and CPU seconds since the fit started and the RSS then, so a fit that runs out of
+time or memory says how far it got, and the part lines add up to where its CPU time went.
 """
 
 import argparse
+import functools
 import json
 import resource
 import subprocess
@@ -35,6 +40,47 @@ SIZES = {
 }
 
 
+class PhaseLog:
+    """Prints each phase of a fit and each part's fit to stderr (wall, CPU since the start; RSS now)."""
+
+    def __init__(self):
+        self.cpu0, self.wall0 = time.process_time(), time.perf_counter()
+
+    def say(self, what: str) -> None:
+        wall, cpu = time.perf_counter() - self.wall0, time.process_time() - self.cpu0
+        print(f"[{wall:7.0f} s wall {cpu:7.0f} s CPU {rss_gb():5.2f} GB] {what}", file=sys.stderr, flush=True)
+
+    def phase(self, phase: str, done: int, total: int) -> None:
+        self.say(f"phase {done + 1}/{total}: {phase}")
+
+    def timed_parts(self, new_parts):
+        """`HybridScorer._new_parts` whose parts report each fit's own wall and CPU seconds."""
+
+        def wrap(name, fit):
+            @functools.wraps(fit)
+            def timed(*args, **kwargs):
+                cpu, wall = time.process_time(), time.perf_counter()
+                out = fit(*args, **kwargs)
+                cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+                self.say(f"  {name} fitted: {cpu:.1f} s CPU, {wall:.1f} s wall")
+                return out
+
+            return timed
+
+        def parts():
+            made = new_parts()
+            for name, part in made.items():
+                part.fit = wrap(name, part.fit)
+            return made
+
+        return parts
+
+
+def rss_gb() -> float:
+    """This process's resident memory now (Linux), in GB."""
+    return int(Path("/proc/self/statm").read_text().split()[1]) * resource.getpagesize() / 1024**3
+
+
 def one(items: int, users: int, interactions: int, threads: int) -> dict:
     """Generate, fit, save and score one size in this process; the figures as a dict."""
     from _synthetic import synthetic
@@ -48,8 +94,12 @@ def one(items: int, users: int, interactions: int, threads: int) -> dict:
     data = synthetic(items, users, interactions)
     data.item_map, data.user_map = IdMap([str(i) for i in range(items)]), IdMap([str(u) for u in range(users)])
     cpu0, wall0 = time.process_time(), time.perf_counter()
+    log = PhaseLog()
+    scorer = HybridScorer(seed=0)
+    scorer._new_parts = log.timed_parts(scorer._new_parts)
     with limited_threads(threads):
-        scorer = HybridScorer(seed=0).fit(data)
+        scorer.fit(data, progress=log.phase)
+    log.say("fit done")
     fit_wall, fit_cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "model"
@@ -99,11 +149,11 @@ def run_size(name: str, shape: tuple, threads: int, timeout: float) -> dict:
     cmd += ["--interactions", str(shape[2]), "--threads", str(threads), "--json"]
     started = time.perf_counter()
     try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        out = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, timeout=timeout)  # phases: stderr, shown
     except subprocess.TimeoutExpired:
         return {"size": name, "timeout": timeout, "wall_s": time.perf_counter() - started}
     if out.returncode:
-        return {"size": name, "error": out.stderr.strip().splitlines()[-1] if out.stderr.strip() else out.returncode}
+        return {"size": name, "error": f"exit status {out.returncode} (its traceback is above)"}
     return {"size": name, **json.loads(out.stdout.strip().splitlines()[-1])}
 
 
