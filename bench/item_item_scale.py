@@ -119,6 +119,17 @@ def cost_one(data_path: str, name: str, threads: int, path: str) -> dict:
     return out
 
 
+def run_one(script: str, argv: list[str], timeout: float) -> dict:
+    """`script one *argv` in its own process (its peak RSS is its own): the JSON of its last stdout line,
+    or {"error": ...} when it failed or ran past `timeout` seconds."""
+    try:
+        done = subprocess.run([sys.executable, script, "one", *argv], capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"error": f"ran past {timeout:.0f} s"}
+    last = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+    return json.loads(last) if done.returncode == 0 else {"error": done.stderr[-300:]}
+
+
 def cost(args) -> None:
     from _synthetic import synthetic
 
@@ -132,13 +143,7 @@ def cost(args) -> None:
             for name in args.parts.split(","):
                 for path in args.paths.split(","):
                     for threads in map(int, args.threads.split(",")):
-                        cmd = [sys.executable, __file__, "one", data_path, name, str(threads), path]
-                        try:
-                            done = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
-                            last = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
-                            row = json.loads(last) if done.returncode == 0 else {"error": done.stderr[-300:]}
-                        except subprocess.TimeoutExpired:
-                            row = {"error": f"ran past {args.timeout:.0f} s"}
+                        row = run_one(__file__, [data_path, name, str(threads), path], args.timeout)
                         row = {"size": size, "part": name, "threads": threads, "path": path, **row}
                         results.append(row)
                         print(json.dumps(row), flush=True)

@@ -27,7 +27,6 @@ import argparse
 import dataclasses
 import json
 import pickle
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,7 +37,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from item_item_scale import SIZES, rss_gb, set_path, timed  # noqa: E402
+from item_item_scale import SIZES, rss_gb, run_one, set_path, timed  # noqa: E402
 
 PARTS = ("two_tower", "newcomer_net")
 TUNED_ON = {"two_tower": ("warm", "neural"), "newcomer_net": ("few_shot", "newcomer_net")}
@@ -132,22 +131,8 @@ def cost(args) -> None:
                 pickle.dump(synthetic(*SIZES[size]), fh, protocol=5)
             for name in args.parts.split(","):
                 for path in args.paths.split(","):
-                    cmd = [
-                        sys.executable,
-                        __file__,
-                        "one",
-                        data_path,
-                        name,
-                        path,
-                        str(args.epochs),
-                        str(args.max_epochs),
-                    ]
-                    try:
-                        done = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
-                        last = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
-                        row = json.loads(last) if done.returncode == 0 else {"error": done.stderr[-300:]}
-                    except subprocess.TimeoutExpired:
-                        row = {"error": f"ran past {args.timeout:.0f} s"}
+                    argv = [data_path, name, path, str(args.epochs), str(args.max_epochs)]
+                    row = run_one(__file__, argv, args.timeout)
                     row = {"size": size, "part": name, "path": path, **row}
                     results.append(row)
                     print(json.dumps(row), flush=True)
