@@ -1,7 +1,9 @@
 """Validation inside `fit`: inner splits of the TRAINING data and the blend-weight search on them.
 
 A warm split (20% of each user's training positives held out, everything else kept, so the warm
-blend is tuned under nearly the final conditions), and COLD_FOLDS cold folds: each holds out, at
+blend is tuned under nearly the final conditions), and up to COLD_FOLDS cold folds (as many as it
+takes to reach the validation budget below, `cold_folds`: three on ML-100K, one at 50,000 users;
+each fold fits the cold parts once more): each holds out, at
 once, a different fifth of the training users (user-cold and few-shot validation) and a different
 fifth of the training items (item-cold validation), and a further tenth of the users keep only their
 first three interactions in the fold's training data (few_shot_trained: newcomers as a retrain finds
@@ -98,24 +100,37 @@ class CandidateScores:
         return out
 
 
+def cold_folds(n_users: int, *, holdout: float = 0.2, max_users: int = VALIDATION_USERS) -> int:
+    """How many cold folds `inner_splits` makes for `n_users` training users: as many as it takes for
+    one fold's held-out users (`holdout` of them, user-cold's validation users) to reach the validation
+    budget, at most COLD_FOLDS. A fold exists for its validation users, and each one fits the cold
+    parts once more: past the budget a further fold's users would only be sampled away. ML-100K (189
+    held-out users a fold) keeps three, the ML-1M shape (1,200) two, 50,000 users (10,000) one."""
+    per_fold = max(1, int(round(holdout * n_users)))
+    return max(1, min(COLD_FOLDS, -(-max_users // per_fold)))
+
+
 def inner_splits(
     data: RecData,
     *,
     seed: int,
     holdout: float = 0.2,
     n_revealed: int = 3,
-    folds: int = COLD_FOLDS,
+    folds: int | None = None,
     warm_min_history: int = 0,
     max_users: int | None = None,
 ) -> dict[str, list[Split]]:
-    """Validation splits per regime: [warm] alone, and `folds` cold folds (item_cold, user_cold,
-    few_shot and few_shot_trained at index j share fold j's training set; the folds hold out
-    disjoint users and items, and their trained newcomers are disjoint from every fold's cold users).
-    warm_min_history: the warm split validates only users left with at least this many interactions
-    (every user when none is). max_users (default VALIDATION_USERS): the validation budget per
-    regime (`within_budget`)."""
+    """Validation splits per regime: [warm] alone, and `folds` cold folds (default `cold_folds`;
+    item_cold, user_cold, few_shot and few_shot_trained at index j share fold j's training set; the
+    folds hold out disjoint users and items, and their trained newcomers are disjoint from every
+    fold's cold users). warm_min_history: the warm split validates only users left with at least this
+    many interactions (every user when none is). max_users (default VALIDATION_USERS): the validation
+    budget per regime (`within_budget`)."""
+    max_users = VALIDATION_USERS if max_users is None else max_users
     rng = np.random.default_rng([seed, 99])
     users, items = np.unique(data.user_idx), np.unique(data.item_idx)
+    if folds is None:
+        folds = cold_folds(len(users), holdout=holdout, max_users=max_users)
     n_users, n_items = int(round(holdout * len(users))), int(round(holdout * len(items)))
     user_order, item_order = rng.permutation(users), rng.permutation(items)
     spare = user_order[folds * n_users :]
@@ -137,7 +152,7 @@ def inner_splits(
         )
         for name, split in cold.items():
             out[name].append(split)
-    return within_budget(out, VALIDATION_USERS if max_users is None else max_users, seed=seed)
+    return within_budget(out, max_users, seed=seed)
 
 
 def within_budget(folds: dict[str, list[Split]], max_users: int, *, seed: int) -> dict[str, list[Split]]:

@@ -19,7 +19,8 @@ development splits (`bench/ablation.py`). Each part is divided by its per-user s
 items, then weighted. The weights of each regime (by evidence, trained-on users included: user_cold:
 no history; few_shot: 1..FEW_SHOT_MAX history items; warm: more; item_cold: items without
 interactions) are fitted on inner validation splits carved from the training data
-(`blend.inner_splits`: one warm split, three cold folds whose few-shot validation users are of two
+(`blend.inner_splits`: one warm split, up to three cold folds (as many as the validation budget
+needs, `blend.cold_folds`) whose few-shot validation users are of two
 kinds: held out, and, as after a retrain, trained on with their first interactions); each part tunes
 its own hyperparameters (lambdas, kernel widths, network epochs) on them likewise. A fold fits only the
 parts its regimes blend (`validated_parts`), and each regime validates on at most

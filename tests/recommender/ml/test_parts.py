@@ -25,7 +25,11 @@ def test_every_blended_output_comes_from_exactly_one_registered_part():
 def test_the_kernel_is_tuned_on_a_sample_of_users_past_its_budget(data, fitted, monkeypatch):
     # make_data has 60 users; a cold fold trains on 70% of them in full (42) and 10% as newcomers with
     # their first 3 interactions (6): all 48 are tuned on as user-cold, the 42 with more as few-shot.
-    assert fitted.budgets()["kernel"] == {"tune_users": {"user_cold": 48, "few_shot": 42}, "tune_users_max": 2000}
+    assert fitted.budgets()["kernel"] == {
+        "tune_users": {"user_cold": 48, "few_shot": 42},
+        "tune_users_max": 2000,
+        "tune_pairs_max": 10_000_000,
+    }
     assert set(fitted.budgets()) == {"kernel", "validation"}  # the validation budget: test_validation_scale.py
     monkeypatch.setattr(kernel_part, "TUNE_USERS", 10)
     tuned = []
@@ -43,6 +47,15 @@ def test_the_kernel_is_tuned_on_a_sample_of_users_past_its_budget(data, fitted, 
     budget = model.budgets()["kernel"]
     assert budget["tune_users"]["user_cold"] == 10 and budget["tune_users"]["few_shot"] <= 10
     assert budget["tune_users_max"] == 10
+
+
+@pytest.mark.parametrize(
+    ("n_train_users", "tuned"),
+    [(755, 755), (2000, 2000), (4200, 2000), (5000, 2000), (10_000, 1000), (35_000, 500), (200_000, 500)],
+)
+def test_the_kernels_tuning_sample_shrinks_with_the_training_users(n_train_users, tuned):
+    # At most TUNE_PAIRS (tuning user, training user) pairs, down to TUNE_USERS_MIN users.
+    assert kernel_part.tune_users(n_train_users) == tuned
 
 
 @pytest.mark.parametrize("kind", [Ease, EaseSeen])

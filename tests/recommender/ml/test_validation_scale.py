@@ -31,6 +31,23 @@ WITHIN_20 = {
 }
 
 
+# The same budget on the fit's own splits: 20 users need two folds of 12 held-out users (`cold_folds`).
+UNSAMPLED_2 = {
+    "warm": [60],
+    "item_cold": [37, 38],
+    "user_cold": [12, 12],
+    "few_shot": [12, 12],
+    "few_shot_trained": [6, 6],
+}
+WITHIN_20_2 = {
+    "warm": [20],
+    "item_cold": [9, 10],  # 20 * 37 // 75 and 20 * 38 // 75
+    "user_cold": [10, 10],
+    "few_shot": [6, 6],  # 20 * 12 // 36
+    "few_shot_trained": [3, 3],
+}
+
+
 def sizes(folds):
     return {name: [len(split.users) for split in splits] for name, splits in folds.items()}
 
@@ -42,9 +59,9 @@ def test_under_the_budget_the_splits_are_not_sampled(data):
 
 
 def test_past_the_budget_each_regime_keeps_a_seeded_sample_of_at_most_the_budget(data):
-    full, sampled = inner_splits(data, seed=0), inner_splits(data, seed=0, max_users=20)
+    full, sampled = inner_splits(data, seed=0), inner_splits(data, seed=0, max_users=20, folds=3)
     assert sizes(sampled) == WITHIN_20
-    again = inner_splits(data, seed=0, max_users=20)
+    again = inner_splits(data, seed=0, max_users=20, folds=3)
     for name, splits in sampled.items():
         for whole, part, same in zip(full[name], splits, again[name], strict=True):
             assert part.sampled_from == len(whole.users)
@@ -55,7 +72,8 @@ def test_past_the_budget_each_regime_keeps_a_seeded_sample_of_at_most_the_budget
             for got, expected in ((part.relevant, whole.relevant), (part.histories, whole.histories)):
                 assert all(np.array_equal(g, expected[r]) for g, r in zip(got, rows, strict=True))
             assert part.allowed().shape == (len(part.users), data.n_items)
-    assert not np.array_equal(sampled["warm"][0].users, inner_splits(data, seed=1, max_users=20)["warm"][0].users)
+    other_seed = inner_splits(data, seed=1, max_users=20, folds=3)
+    assert not np.array_equal(sampled["warm"][0].users, other_seed["warm"][0].users)
     for j in range(3):  # a fold's splits still share one training set
         assert len({id(sampled[name][j].train) for name in WITHIN_20 if name != "warm"}) == 1
 
@@ -72,9 +90,39 @@ def test_a_fit_validates_on_at_most_the_budget_and_records_it(data, monkeypatch)
 
     monkeypatch.setattr(scorer_module, "fit_weights", recording)
     model = HybridScorer(seed=0, model_name="test-model", neural=SMALL_NEURAL).fit(data)
-    rows = {"warm": 20, "item_cold": 18, "user_cold": 18, "few_shot": 18}
+    rows = {"warm": 20, "item_cold": 19, "user_cold": 20, "few_shot": 18}
     assert searched == {r: {name: (rows[r], data.n_items) for name in PARTS[r]} for r in PARTS}
-    assert model.budgets()["validation"] == {"users": WITHIN_20, "users_of": UNSAMPLED, "users_max": 20}
+    assert model.budgets()["validation"] == {"users": WITHIN_20_2, "users_of": UNSAMPLED_2, "users_max": 20}
+
+
+@pytest.mark.parametrize(
+    ("n_users", "max_users", "folds"),
+    [(943, 2000, 3), (6000, 2000, 2), (10_000, 2000, 1), (50_000, 2000, 1), (60, 2000, 3), (60, 20, 2), (60, 12, 1)],
+)
+def test_cold_folds_are_as_many_as_the_budget_needs(n_users, max_users, folds):
+    # ML-100K: 189 held-out users a fold, 3 folds; the ML-1M shape 1,200, two; 50,000 users 10,000, one.
+    assert blend.cold_folds(n_users, max_users=max_users) == folds
+
+
+def test_a_fit_past_the_budget_validates_on_fewer_folds_and_fits_their_parts_fewer_times(data, monkeypatch):
+    monkeypatch.setattr(blend, "VALIDATION_USERS", 12)  # one fold's 12 held-out users reach it
+    fits = []
+    real = PART_BY_NAME["kernel"].fit
+
+    def counting(self, train, splits):
+        fits.append(None if splits is None else sorted(splits))
+        return real(self, train, splits)
+
+    monkeypatch.setattr(PART_BY_NAME["kernel"], "fit", counting)
+    model = HybridScorer(seed=0, model_name="test-model", neural=SMALL_NEURAL).fit(data)
+    assert fits == [["few_shot", "item_cold", "user_cold"], None]  # one cold fold, then the final fit
+    assert {name: len(users) for name, users in model.budgets()["validation"]["users"].items()} == {
+        "warm": 1,
+        "item_cold": 1,
+        "user_cold": 1,
+        "few_shot": 1,
+        "few_shot_trained": 1,
+    }
 
 
 def test_ndcg_in_row_blocks_equals_the_whole_matrix(data, monkeypatch):
