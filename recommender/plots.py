@@ -72,7 +72,8 @@ def metric_table(results: dict, key: str = NDCG_KEY) -> dict:
             for m, v in zip(method_names, values, strict=True)
         ]
         rows.append({"scenario": scenario, "label": scenario_label(scenario), "cells": cells})
-    return {"metric": key, "methods": method_names, "rows": rows}
+    has_values = any(cell["value"] is not None for row in rows for cell in row["cells"])
+    return {"metric": key, "methods": method_names, "rows": rows, "has_values": has_values}
 
 
 def metric_keys(results: dict, scenario: str) -> list[str]:

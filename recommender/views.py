@@ -18,6 +18,7 @@ from .models import EvaluationReport
 
 PLOTS = {"recall": plots.recall_curves_svg, "ndcg": plots.ndcg_bars_svg}
 COVERAGE_KEY = "coverage@20"  # catalog coverage: the share of ranked items in some evaluated user's top 20
+DIVERSITY_KEY = "diversity@20"  # intra-list diversity: mean pairwise 1 - cosine of a top 20's text vectors
 
 
 def staff_required(view):
@@ -89,6 +90,7 @@ def report_detail(request, pk: int):
         "report": report,
         "ndcg": plots.metric_table(results),
         "coverage": plots.metric_table(results, COVERAGE_KEY),
+        "diversity": plots.metric_table(results, DIVERSITY_KEY),
         "scenario_tables": [plots.scenario_table(results, s) for s in plots.scenarios(results)],
         "ks": results.get("ks") or [],
         "seeds": results.get("seeds") or [],

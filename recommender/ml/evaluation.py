@@ -36,10 +36,12 @@ def default_factory(name: str, seed: int):
 
 
 def evaluate_split(model, split, *, ks: Sequence[int], rng: np.random.Generator) -> dict[str, float]:
-    """Metrics of an already fitted model on one split (ties broken with rng)."""
+    """Metrics of an already fitted model on one split (ties broken with rng); intra-list diversity is
+    measured on the items' text vectors."""
     scores = split.mask(model.score(split.users, split.context()))
     ranked = top_k(scores, max(ks), rng=rng)
-    return ranking_metrics(ranked, split.relevant, ks=ks, n_catalog=len(split.candidates))
+    vectors = split.train.item_text
+    return ranking_metrics(ranked, split.relevant, ks=ks, n_catalog=len(split.candidates), item_vectors=vectors)
 
 
 def evaluate(

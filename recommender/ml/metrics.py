@@ -67,10 +67,45 @@ def coverage_at_k(ranked: np.ndarray, k: int, n_catalog: int) -> float:
     return float(len(np.unique(top[top >= 0])) / n_catalog) if n_catalog else 0.0
 
 
+def diversity_at_k(ranked: np.ndarray, ks: Sequence[int], vectors: np.ndarray, *, rows: int = 512) -> dict[int, float]:
+    """Intra-list diversity per K: for each user, the mean of 1 - cosine over every pair of items in
+    their top K (the items' text vectors), averaged over the users with at least two items there.
+    Empty slots (-1) are left out; an item without text (a zero vector) is at cosine 0 from everything."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    unit = np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
+    top = ranked[:, : max(ks)]
+    sums = {k: [] for k in ks}
+    for start in range(0, len(top), rows):
+        block = top[start : start + rows]
+        valid = block >= 0
+        v = unit[np.where(valid, block, 0)] * valid[..., None]
+        gram = v @ v.transpose(0, 2, 1)
+        pair = valid[:, :, None] & valid[:, None, :]
+        for k in ks:
+            n = valid[:, :k].sum(axis=1)
+            pairs = n * (n - 1)  # ordered pairs, i != j
+            dist = np.where(pair[:, :k, :k], 1.0 - gram[:, :k, :k], 0.0)
+            dist[:, np.arange(min(k, dist.shape[1])), np.arange(min(k, dist.shape[1]))] = 0.0
+            keep = pairs > 0
+            sums[k].append(dist.sum(axis=(1, 2))[keep] / pairs[keep])
+    out = {}
+    for k in ks:
+        per_user = np.concatenate(sums[k]) if sums[k] else np.empty(0)
+        out[k] = float(per_user.mean()) if len(per_user) else 0.0
+    return out
+
+
 def ranking_metrics(
-    ranked: np.ndarray, relevant: Sequence[np.ndarray], *, ks: Sequence[int], n_catalog: int
+    ranked: np.ndarray,
+    relevant: Sequence[np.ndarray],
+    *,
+    ks: Sequence[int],
+    n_catalog: int,
+    item_vectors: np.ndarray | None = None,
 ) -> dict[str, float]:
-    """Mean precision/recall/f1/ndcg/hit_rate@K over users, and coverage@K, for every K in ks."""
+    """Mean precision/recall/f1/ndcg/hit_rate@K over users, and coverage@K, for every K in ks; with
+    `item_vectors` (one row per item index), intra-list diversity@K too (`diversity_at_k`)."""
     hits = hits_matrix(ranked, relevant)
     n_rel = np.array([len(r) for r in relevant], dtype=np.int64)
     out = {}
@@ -81,4 +116,6 @@ def ranking_metrics(
         out[f"ndcg@{k}"] = float(ndcg_at_k(hits, n_rel, k).mean())
         out[f"hit_rate@{k}"] = float(hit_rate_at_k(hits, k).mean())
         out[f"coverage@{k}"] = coverage_at_k(ranked, k, n_catalog)
+    if item_vectors is not None and item_vectors.shape[1]:
+        out.update({f"diversity@{k}": value for k, value in diversity_at_k(ranked, ks, item_vectors).items()})
     return out

@@ -76,5 +76,6 @@ def realistic_results() -> dict:
                 metrics[f"precision@{k}"] = round(recall * 20 / (k * 6), 4)
                 metrics[f"hit_rate@{k}"] = round(min(1.0, recall * 2.2), 4)
                 metrics[f"coverage@{k}"] = round(0.05 + 0.4 * (method in ("random", "content_knn")), 4)
+                metrics[f"diversity@{k}"] = round(0.45 + 0.1 * (method == "random"), 4)
             scenarios[scenario][method] = metrics
     return {"ks": KS, "seeds": [0, 1, 2], "scenarios": scenarios}

@@ -53,7 +53,7 @@ def test_metric_table_flags_ties_and_skips_missing():
 
 def test_scenario_table_sorts_metrics_by_family_then_k():
     table = plots.scenario_table(realistic_results(), "warm")
-    assert table["keys"][:6] == ["coverage@5", "coverage@10", "coverage@20", "coverage@50", "hit_rate@5", "hit_rate@10"]
+    assert table["keys"][:6] == [*(f"coverage@{k}" for k in (5, 10, 20, 50)), "diversity@5", "diversity@10"]
     assert "ndcg@20" in table["keys"]
     assert [row["method"] for row in table["rows"]] == plots.METHOD_ORDER
     hybrid = dict(zip(table["keys"], table["rows"][0]["values"], strict=True))

@@ -124,6 +124,24 @@ def test_report_detail_shows_catalog_coverage_per_scenario_and_method(staff_clie
     assert "<code>bench/newcomer_ndcg.py</code>" in body
 
 
+def test_report_detail_shows_diversity_and_says_when_an_old_report_has_none(staff_client, report):
+    response = staff_client.get(f"/staff/reports/{report.pk}/")
+    diversity = response.context["diversity"]
+    assert diversity["metric"] == "diversity@20" and diversity["has_values"]
+    values = {row["scenario"]: {c["method"]: c["value"] for c in row["cells"]} for row in diversity["rows"]}
+    assert values["few_shot"]["random"] == 0.55 and values["few_shot"]["hybrid"] == 0.45
+    body = response.content.decode()
+    assert 'id="diversity-table"' in body and "before diversity was measured" not in body
+    for per_method in report.results["scenarios"].values():
+        for metrics in per_method.values():
+            for k in list(metrics):
+                if k.startswith("diversity@"):
+                    del metrics[k]
+    report.save()
+    body = staff_client.get(f"/staff/reports/{report.pk}/").content.decode()
+    assert 'id="diversity-table"' not in body and "This report was made before diversity was measured." in body
+
+
 def test_plots_are_svg(staff_client, report):
     for name, label in (("recall", "Recall@K"), ("ndcg", "NDCG@20")):
         response = staff_client.get(f"/staff/reports/{report.pk}/{name}.svg")

@@ -17,7 +17,8 @@ def test_evaluate_reports_every_metric_of_every_method_and_scenario(data):
     assert json.loads(json.dumps(results)) == results
     assert results["ks"] == [5, 10] and results["seeds"] == [0]
     assert list(results["scenarios"]) == list(SCENARIOS)
-    expected = {f"{m}@{k}" for m in ("precision", "recall", "f1", "ndcg", "hit_rate", "coverage") for k in (5, 10)}
+    families = ("precision", "recall", "f1", "ndcg", "hit_rate", "coverage", "diversity")
+    expected = {f"{m}@{k}" for m in families for k in (5, 10)}
     for scenario in SCENARIOS:
         assert list(results["scenarios"][scenario]) == list(METHODS)
         for row in results["scenarios"][scenario].values():

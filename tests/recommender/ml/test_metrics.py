@@ -5,6 +5,7 @@ import pytest
 
 from recommender.ml.metrics import (
     coverage_at_k,
+    diversity_at_k,
     f1_at_k,
     hit_rate_at_k,
     hits_matrix,
@@ -64,6 +65,18 @@ def test_ranking_metrics_means():
             "coverage@2": 0.4,
         }
     )
+
+
+def test_diversity_is_the_mean_pairwise_cosine_distance_of_each_top_k():
+    # items 0 and 2 point the same way, 1 is orthogonal to both, 3 has no text (cosine 0 to everything)
+    vectors = np.array([[2.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, 0.0]])
+    ranked = np.array([[0, 1, 2], [0, 2, -1], [3, 0, -1], [1, -1, -1]])  # the last user has one item: left out
+    # k=2: pairs (0,1) 1, (0,2) 0, (3,0) 1; k=3: user 0's three pairs 1, 0, 1 -> 2/3, the others as at k=2
+    assert diversity_at_k(ranked, [2, 3], vectors) == pytest.approx({2: 2 / 3, 3: (2 / 3 + 0 + 1) / 3})
+    assert diversity_at_k(ranked, [2, 3], vectors, rows=1) == diversity_at_k(ranked, [2, 3], vectors)
+    out = ranking_metrics(ranked[:, :2], [np.array([0])] * 4, ks=[2], n_catalog=4, item_vectors=vectors)
+    assert out["diversity@2"] == pytest.approx(2 / 3)
+    assert "diversity@2" not in ranking_metrics(ranked[:, :2], [np.array([0])] * 4, ks=[2], n_catalog=4)
 
 
 def test_top_k_orders_and_skips_excluded():
