@@ -3,6 +3,7 @@
     HF_HUB_OFFLINE=1 .venv/bin/python bench/scale.py [--sizes ml100k,2x,ml1m] [--timeout 1800]
         [--threads 2] [--plot docs/scale.png]
     .venv/bin/python bench/scale.py --items N --users M --interactions R   # one size
+    .venv/bin/python bench/scale.py --results run1.out run2.out --plot docs/scale.png  # earlier runs' sizes
 
 Each size runs in its own process (its peak RSS is its own): generate, fit `HybridScorer(seed=0)`
 with --threads CPU threads, save the artifact, then score top-20 200 times for a known user (the
@@ -207,7 +208,21 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=1800)
     parser.add_argument("--json", action="store_true", help="print one size's figures as JSON (internal)")
     parser.add_argument("--plot", type=Path, help="write the log-log plot of fit time and memory here")
+    parser.add_argument(
+        "--results",
+        type=Path,
+        nargs="+",
+        help="fit nothing: table (and --plot) the sizes' JSON lines these earlier runs printed on stdout",
+    )
     args = parser.parse_args()
+    if args.results:
+        lines = [line for path in args.results for line in path.read_text().splitlines() if line.startswith("{")]
+        results = sorted((json.loads(line) for line in lines), key=lambda r: r.get("interactions", 0))
+        print(table(results))
+        if args.plot:
+            plot(results, args.plot)
+            print(f"plot: {args.plot}")
+        return
     if args.items:
         result = one(args.items, args.users, args.interactions, args.threads)
         print(json.dumps(result) if args.json else table([{"size": "custom", **result}]))

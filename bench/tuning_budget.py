@@ -34,6 +34,7 @@ def main() -> None:
     train = Training.of(data)
     print(f"{data.n_items} items x {len(train.train_users)} users x {len(data.user_idx)} interactions")
     picked = {}
+    kernel_part.TUNE_PAIRS = 10**18  # the sample is --budget users whatever the training users (kernel.tune_users)
     with limited_threads(1):
         for label, budget in (("all users", len(train.train_users) + 1), (f"budget {args.budget}", args.budget)):
             kernel_part.TUNE_USERS = budget

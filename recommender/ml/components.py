@@ -210,44 +210,106 @@ class UserKernel:
             self._transposed_cache[name] = getattr(self, name).T.tocsr()
         return self._transposed_cache[name]
 
+    def terms(
+        self, features: UserFeatures, liked, seen, self_index=None, first_time=None, *, keep: bool = True
+    ) -> "KernelTerms":
+        """The parameter-free terms of `log_weights` for these users, each made the first time a
+        parameter needs it and, with `keep`, kept: a tuning that scores the same users under many
+        parameters (`parts.kernel`) builds them once instead of once per parameter setting (at the
+        cost of holding them: about 30 bytes per (user, training user) pair)."""
+        return KernelTerms(self, features, liked, seen, self_index, first_time, keep=keep)
+
     def log_weights(
-        self, features: UserFeatures, liked, seen, params: KernelParams, self_index=None, first_time=None
+        self, features: UserFeatures, liked, seen, params: KernelParams, self_index=None, first_time=None, *, terms=None
     ) -> np.ndarray:
-        """[n, n_train_users] log-weights; self_index (training user ids or -1) are excluded."""
-        age = np.asarray(features.age, dtype=np.float64)
-        diff = np.abs(age[:, None] - self.age[None, :]) / 10.0
-        logw = -params.age * np.nan_to_num(diff, nan=0.0)
-        gender = np.asarray(features.gender)[:, None]
-        logw += params.gender * ((gender == self.gender[None, :]) & (gender >= 0))
-        occupation = np.asarray(features.occupation)[:, None]
-        logw += params.occupation * ((occupation == self.occupation[None, :]) & (occupation >= 0))
-        if params.liked and liked.nnz:
-            logw += params.liked * np.asarray((liked @ self._transposed("positives")).todense())
-        if params.seen and seen.nnz:
-            logw += params.seen * np.asarray((seen @ self._transposed("seen")).todense())
-        if params.first and seen.nnz:
-            logw += params.first * np.asarray((seen @ self._transposed("first")).todense())
-        if params.time and first_time is not None:
-            gap = np.abs(np.asarray(first_time, dtype=np.float64)[:, None] - self.first_time[None, :]) / MONTH
-            logw -= params.time * np.nan_to_num(gap, nan=0.0)
-        if self_index is not None:
-            pos = np.searchsorted(self.users, self_index)
-            pos = np.minimum(pos, len(self.users) - 1)
-            rows = np.flatnonzero(self.users[pos] == np.asarray(self_index))
-            logw[rows, pos[rows]] = -np.inf
+        """[n, n_train_users] log-weights; self_index (training user ids or -1) are excluded.
+        `terms` (from `terms()` with the same users) reuses terms already made."""
+        t = terms if terms is not None else self.terms(features, liked, seen, self_index, first_time, keep=False)
+        logw = -params.age * t.get("age")
+        logw += params.gender * t.get("gender")
+        logw += params.occupation * t.get("occupation")
+        if params.liked and t.liked.nnz:
+            logw += params.liked * t.get("liked")
+        if params.seen and t.seen.nnz:
+            logw += params.seen * t.get("seen")
+        if params.first and t.seen.nnz:
+            logw += params.first * t.get("first")
+        if params.time and t.first_time is not None:
+            logw -= params.time * t.get("time")
+        rows, cols = t.excluded()
+        logw[rows, cols] = -np.inf
         return logw
 
     def score(
-        self, features: UserFeatures, liked, seen, params: KernelParams, self_index=None, first_time=None
+        self,
+        features: UserFeatures,
+        liked,
+        seen,
+        params: KernelParams,
+        self_index=None,
+        first_time=None,
+        *,
+        terms: "KernelTerms | None" = None,
     ) -> np.ndarray:
         """[n, n_items]: the kernel-weighted mean of the training users' positive rows (plus `other`)."""
-        logw = self.log_weights(features, liked, seen, params, self_index, first_time)
+        logw = self.log_weights(features, liked, seen, params, self_index, first_time, terms=terms)
         weights = np.exp(logw - logw.max(axis=1, keepdims=True))
         weights /= weights.sum(axis=1, keepdims=True)
         out = np.asarray(self.positives.T @ weights.T).T
         if params.other:
             out += params.other * np.asarray(self.other.T @ weights.T).T
         return out
+
+
+class KernelTerms:
+    """`UserKernel.log_weights`' terms for one set of users, each [n, n_train_users], made on first use."""
+
+    def __init__(self, kernel: UserKernel, features: UserFeatures, liked, seen, self_index, first_time, *, keep: bool):
+        self.kernel, self.features, self.liked, self.seen = kernel, features, liked, seen
+        self.self_index, self.first_time, self.keep = self_index, first_time, keep
+        self._made: dict[str, np.ndarray] = {}
+
+    def get(self, name: str) -> np.ndarray:
+        if name in self._made:
+            return self._made[name]
+        term = getattr(self, f"_{name}")()
+        if self.keep:
+            self._made[name] = term
+        return term
+
+    def _age(self):
+        k, age = self.kernel, np.asarray(self.features.age, dtype=np.float64)
+        return np.nan_to_num(np.abs(age[:, None] - k.age[None, :]) / 10.0, nan=0.0)
+
+    def _gender(self):
+        gender = np.asarray(self.features.gender)[:, None]
+        return (gender == self.kernel.gender[None, :]) & (gender >= 0)
+
+    def _occupation(self):
+        occupation = np.asarray(self.features.occupation)[:, None]
+        return (occupation == self.kernel.occupation[None, :]) & (occupation >= 0)
+
+    def _liked(self):
+        return np.asarray((self.liked @ self.kernel._transposed("positives")).todense())
+
+    def _seen(self):
+        return np.asarray((self.seen @ self.kernel._transposed("seen")).todense())
+
+    def _first(self):
+        return np.asarray((self.seen @ self.kernel._transposed("first")).todense())
+
+    def _time(self):
+        gap = np.abs(np.asarray(self.first_time, dtype=np.float64)[:, None] - self.kernel.first_time[None, :]) / MONTH
+        return np.nan_to_num(gap, nan=0.0)
+
+    def excluded(self) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, training-user columns) where a known user would count themselves."""
+        k = self.kernel
+        if self.self_index is None:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+        pos = np.minimum(np.searchsorted(k.users, self.self_index), len(k.users) - 1)
+        rows = np.flatnonzero(k.users[pos] == np.asarray(self.self_index))
+        return rows, pos[rows]
 
 
 class NewcomerModel:

@@ -77,7 +77,7 @@ class HybridScorer:
         self.neural_cfg = neural or NeuralConfig()
         self.parts: dict[str, Part] = self._new_parts()
         self.fitted = False
-        self.validation_budget: dict | None = None  # what `fit` validated on (not saved with the artifact)
+        self.validation_budget: dict | None = None  # what `fit` validated on (saved with the artifact)
 
     def _new_parts(self) -> dict[str, Part]:
         return {kind.name: kind(seed=self.seed, neural=self.neural_cfg) for kind in PART_TYPES}

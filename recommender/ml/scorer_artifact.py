@@ -45,6 +45,7 @@ def write_scorer(scorer, path) -> None:
         "seed": scorer.seed,
         "weights": scorer.weights,
         "validation": scorer.validation,
+        "validation_budget": scorer.validation_budget,
         "neural": parts["two_tower"]["state"]["config"],
         "parts": parts,
         "item_map": scorer.item_map.to_dict() if scorer.item_map else None,
@@ -67,6 +68,7 @@ def read_scorer(scorer, path, *, model_name: str | None, text_dim: int | None):
     scorer.seed, scorer.model_name, scorer.neural_cfg = meta["seed"], meta["model_name"], NeuralConfig(**meta["neural"])
     scorer.category_names, scorer.occupation_names = meta["category_names"], meta["occupation_names"]
     scorer.validation = meta["validation"]
+    scorer.validation_budget = meta.get("validation_budget")  # saved since issue 20's fold budget
     scorer.item_map = IdMap.from_dict(meta["item_map"]) if meta["item_map"] else None
     scorer.user_map = IdMap.from_dict(meta["user_map"]) if meta["user_map"] else None
     scorer.catalog = Catalog(

@@ -81,11 +81,12 @@ class Kernel(Part):
         split = leave_one_out(train.data, regime, users=users)
         self.tuned_on[regime] = len(split.users)
         p = Pass(split.context(), split.users, train.catalog)
+        users, first_times = split.users, p.context.first_times()
+        # The weights' parameter-free terms, made once for the ~130 settings the search scores.
+        terms = self.kernel.terms(p.context.features, p.liked, p.seen, users, first_times)
 
         def value(params):
-            scores = self.kernel.score(
-                p.context.features, p.liked, p.seen, params, split.users, p.context.first_times()
-            )
+            scores = self.kernel.score(p.context.features, p.liked, p.seen, params, users, first_times, terms=terms)
             return ndcg20(split, scores)
 
         best_params, best = base, value(base)

@@ -157,3 +157,43 @@ def test_newcomer_model_reads_the_start_month(data):
     assert _newcomer_scores(model, train, [0], 9 * MONTH) == pytest.approx(late)
     unknown = _newcomer_scores(model, train, [0], np.nan)
     assert unknown[5] == pytest.approx(unknown[6])
+
+
+def test_kernel_terms_made_once_score_exactly_as_terms_made_per_call():
+    rng = np.random.default_rng(0)
+    n_train, n_items, n = 40, 30, 12
+    positives = sp.csr_matrix((rng.random((n_train, n_items)) < 0.2).astype(np.float32))
+    seen = sp.csr_matrix(((rng.random((n_train, n_items)) < 0.2) | (positives.toarray() > 0)).astype(np.float32))
+    features = UserFeatures(
+        text=np.zeros((n_train, 0)),
+        age=np.where(rng.random(n_train) < 0.1, np.nan, rng.integers(18, 70, n_train).astype(float)),
+        gender=rng.integers(-1, 2, n_train),
+        occupation=rng.integers(-1, 5, n_train),
+        interests=np.zeros((n_train, 0)),
+    )
+    first_time = np.where(rng.random(n_train) < 0.1, np.nan, rng.random(n_train) * 12 * MONTH)
+    kernel = UserKernel().fit(
+        users=np.arange(n_train), features=features, positives=positives, seen=seen, first_time=first_time
+    )
+    rows = rng.choice(n_train, n, replace=False)  # known users scored as if new: each leaves itself out
+    liked, seen_rows = positives[rows], seen[rows]
+    mine = UserFeatures(
+        text=features.text[rows],
+        age=features.age[rows],
+        gender=features.gender[rows],
+        occupation=features.occupation[rows],
+        interests=features.interests[rows],
+    )
+    args = (mine, liked, seen_rows)
+    terms = kernel.terms(*args, rows, first_time[rows])
+    for _ in range(20):
+        params = KernelParams(**{k: float(rng.choice([0.0, 0.3, 1.5])) for k in KernelParams.__dataclass_fields__})
+        once = kernel.score(*args, params, rows, first_time[rows], terms=terms)
+        per_call = kernel.score(*args, params, rows, first_time[rows])
+        assert np.array_equal(once, per_call)
+    weights = kernel.log_weights(*args, KernelParams(), rows, first_time[rows], terms=terms)
+    assert np.isneginf(weights[np.arange(n), rows]).all() and np.isfinite(np.delete(weights, rows, axis=1)).all()
+    assert set(terms._made) == {"age", "gender", "occupation", "liked", "seen", "first", "time"}
+    plain = kernel.terms(*args, rows, first_time[rows], keep=False)
+    kernel.log_weights(*args, KernelParams(), rows, first_time[rows], terms=plain)
+    assert plain._made == {}

@@ -57,6 +57,8 @@ def test_save_load_round_trip_gives_identical_scores(data, fitted, tmp_path):
     assert loaded.parts["two_tower"].epochs == fitted.parts["two_tower"].epochs
     assert loaded.weights == fitted.weights
     assert loaded.category_names == ["a", "b", "c"]
+    # What the fit validated on (folds, users per split, the caps) is read back with it.
+    assert loaded.budgets() == fitted.budgets() and set(loaded.budgets()) == {"kernel", "validation"}
 
 
 def test_a_part_without_weight_is_not_saved_unless_the_public_api_reads_it(fitted, tmp_path):
