@@ -40,6 +40,16 @@ class UserFeatures:
     def __len__(self) -> int:
         return len(self.text)
 
+    def rows(self, rows) -> "UserFeatures":
+        """The features of only these users (row indices)."""
+        return UserFeatures(
+            text=self.text[rows],
+            age=self.age[rows],
+            gender=self.gender[rows],
+            occupation=self.occupation[rows],
+            interests=self.interests[rows],
+        )
+
 
 @dataclass
 class ScoreContext:
@@ -64,15 +74,8 @@ class ScoreContext:
 
     def subset(self, rows: np.ndarray) -> "ScoreContext":
         """The context of only these users (row indices)."""
-        f = self.features
         return ScoreContext(
-            features=UserFeatures(
-                text=f.text[rows],
-                age=f.age[rows],
-                gender=f.gender[rows],
-                occupation=f.occupation[rows],
-                interests=f.interests[rows],
-            ),
+            features=self.features.rows(rows),
             histories=[self.histories[i] for i in rows],
             history_positive=[self.history_positive[i] for i in rows],
             known_users=self.known_users,

@@ -75,18 +75,18 @@ def diversity_at_k(ranked: np.ndarray, ks: Sequence[int], vectors: np.ndarray, *
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     unit = np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
     top = ranked[:, : max(ks)]
+    off_diagonal = ~np.eye(top.shape[1], dtype=bool)
     sums = {k: [] for k in ks}
     for start in range(0, len(top), rows):
         block = top[start : start + rows]
         valid = block >= 0
         v = unit[np.where(valid, block, 0)] * valid[..., None]
         gram = v @ v.transpose(0, 2, 1)
-        pair = valid[:, :, None] & valid[:, None, :]
+        pair = valid[:, :, None] & valid[:, None, :] & off_diagonal  # ordered pairs of two filled slots
         for k in ks:
             n = valid[:, :k].sum(axis=1)
-            pairs = n * (n - 1)  # ordered pairs, i != j
+            pairs = n * (n - 1)
             dist = np.where(pair[:, :k, :k], 1.0 - gram[:, :k, :k], 0.0)
-            dist[:, np.arange(min(k, dist.shape[1])), np.arange(min(k, dist.shape[1]))] = 0.0
             keep = pairs > 0
             sums[k].append(dist.sum(axis=(1, 2))[keep] / pairs[keep])
     out = {}

@@ -177,14 +177,7 @@ def test_kernel_terms_made_once_score_exactly_as_terms_made_per_call():
     )
     rows = rng.choice(n_train, n, replace=False)  # known users scored as if new: each leaves itself out
     liked, seen_rows = positives[rows], seen[rows]
-    mine = UserFeatures(
-        text=features.text[rows],
-        age=features.age[rows],
-        gender=features.gender[rows],
-        occupation=features.occupation[rows],
-        interests=features.interests[rows],
-    )
-    args = (mine, liked, seen_rows)
+    args = (features.rows(rows), liked, seen_rows)
     terms = kernel.terms(*args, rows, first_time[rows])
     for _ in range(20):
         params = KernelParams(**{k: float(rng.choice([0.0, 0.3, 1.5])) for k in KernelParams.__dataclass_fields__})
