@@ -45,7 +45,12 @@ def tune_users(n_train_users: int) -> int:
 
 class Kernel(Part):
     """A user kernel (`components.UserKernel`) with its parameters tuned per new-user regime,
-    leave-one-out on all training users (the kernel leaves a known user out of their own scores)."""
+    leave-one-out on the training users (the kernel leaves a known user out of their own scores).
+
+    Tuned once per fit, in the first cold validation fold: the tuning validates on the fold's training
+    users, not on its held-out ones, so another fold would search the same grid on most of the same
+    users; the later folds and the final fit use the parameters it chose (as the ridges' lambdas
+    come from the warm fold)."""
 
     name, outputs, per_regime = "kernel", ("kernel",), True
 
@@ -70,7 +75,8 @@ class Kernel(Part):
                 continue
             if regime == "few_shot":
                 base = replace(base, liked=1.0, seen=0.5)
-            self.params[regime] = self._tune(train, regime, base)
+            if regime not in self.tuned_on:  # the first cold fold tunes; later folds and the final fit reuse
+                self.params[regime] = self._tune(train, regime, base)
             if regime == "user_cold":
                 base = self.params[regime]
 
