@@ -14,8 +14,9 @@ weights on the untrained and the trained newcomers together, since serving score
 Nothing outside the training data is ever looked at.
 
 The validation budget: a regime is validated on at most VALIDATION_USERS users over all its folds
-together (a seeded sample past it, each split keeping its share), since every validation user costs
-a row over all items in each part's scores. Those scores are kept only on each split's candidate
+together, and past VALIDATION_CELLS (user, candidate item) cells on fewer (`regime_budget`; a seeded
+sample past it, each split keeping its share), since every validation user costs a row over all
+items in each part's scores. Those scores are kept only on each split's candidate
 items (`CandidateScores`: an item-cold split ranks a fifth of the items), and NDCG is computed
 ROWS_PER_BLOCK users at a time, so a blend is never built for every validation user at once.
 """
@@ -41,6 +42,13 @@ COLD_FOLDS = 3
 # its fits are unchanged; at 20,000 items x 50,000 users a warm split of 49,843 users would need about
 # 18 GB of masks and scores.
 VALIDATION_USERS = 2000
+# ... and at most VALIDATION_CELLS (validation user, candidate item) cells, down to VALIDATION_USERS_MIN
+# users: each part a regime blends keeps its scores on those cells (float64) until the blend search,
+# and the user-cold and few-shot blends keep 7 parts between them. Below 20,000 candidate items the
+# user budget is the tighter one (ML-100K, the ML-1M shape and 20,000 x 50,000 x 2M are unchanged);
+# 80,000 candidate items keep 500 users a regime (0.3 GB a part instead of 1.3 GB).
+VALIDATION_CELLS = 40_000_000
+VALIDATION_USERS_MIN = 500
 # Users whose masked scores are ranked at once in `ndcg20` (a few [rows, n_items] float64 arrays).
 ROWS_PER_BLOCK = 512
 
@@ -155,24 +163,39 @@ def inner_splits(
     return within_budget(out, max_users, seed=seed)
 
 
+def regime_budget(max_users: int, candidates: int) -> int:
+    """The validation users a regime keeps when its splits rank `candidates` items: `max_users`, fewer
+    past VALIDATION_CELLS cells, never fewer than VALIDATION_USERS_MIN (nor more than `max_users`)."""
+    by_cells = max(VALIDATION_USERS_MIN, VALIDATION_CELLS // max(1, candidates))
+    return min(max_users, by_cells)
+
+
+def _regime_names(folds: dict[str, list[Split]], regime: str) -> list[str]:
+    return [name for name in folds if COLD_SPLITS.get(name, name) == regime]
+
+
 def within_budget(folds: dict[str, list[Split]], max_users: int, *, seed: int) -> dict[str, list[Split]]:
-    """At most `max_users` validation users per regime (the splits whose blends stack, `COLD_SPLITS`):
-    past it each split keeps a seeded sample of its share, max_users * its users / the regime's users
+    """At most `regime_budget` validation users per regime (the splits whose blends stack, `COLD_SPLITS`):
+    past it each split keeps a seeded sample of its share, the budget * its users / the regime's users
     (rounded down), and records how many it had (`Split.sampled_from`)."""
     rng = np.random.default_rng([seed, 98])  # its own stream: the splits themselves are drawn as before
     out = dict(folds)
     for regime in REGIMES:
-        names = [name for name in folds if COLD_SPLITS.get(name, name) == regime]
+        names = _regime_names(folds, regime)
+        if not names:
+            continue
         total = sum(len(split.users) for name in names for split in folds[name])
-        if total <= max_users:
+        budget = regime_budget(max_users, max(len(split.candidates) for name in names for split in folds[name]))
+        if total <= budget:
             continue
         for name in names:
-            out[name] = [sample_users(split, max_users * len(split.users) // total, rng) for split in folds[name]]
+            out[name] = [sample_users(split, budget * len(split.users) // total, rng) for split in folds[name]]
     return out
 
 
 def validation_users(folds: dict[str, list[Split]]) -> dict:
-    """What the validation budget left of each split (per fold), and how many users it had."""
+    """What the validation budget left of each split (per fold), how many users it had, and the caps
+    (`regime_budget`)."""
 
     def had(split):
         return len(split.users) if split.sampled_from is None else split.sampled_from
@@ -181,6 +204,8 @@ def validation_users(folds: dict[str, list[Split]]) -> dict:
         "users": {name: [len(split.users) for split in splits] for name, splits in folds.items()},
         "users_of": {name: [had(split) for split in splits] for name, splits in folds.items()},
         "users_max": VALIDATION_USERS,
+        "cells_max": VALIDATION_CELLS,
+        "users_min": VALIDATION_USERS_MIN,
     }
 
 

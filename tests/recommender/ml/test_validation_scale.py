@@ -92,7 +92,38 @@ def test_a_fit_validates_on_at_most_the_budget_and_records_it(data, monkeypatch)
     model = HybridScorer(seed=0, model_name="test-model", neural=SMALL_NEURAL).fit(data)
     rows = {"warm": 20, "item_cold": 19, "user_cold": 20, "few_shot": 18}
     assert searched == {r: {name: (rows[r], data.n_items) for name in PARTS[r]} for r in PARTS}
-    assert model.budgets()["validation"] == {"users": WITHIN_20_2, "users_of": UNSAMPLED_2, "users_max": 20}
+    assert model.budgets()["validation"] == {
+        "users": WITHIN_20_2,
+        "users_of": UNSAMPLED_2,
+        "users_max": 20,
+        "cells_max": blend.VALIDATION_CELLS,
+        "users_min": blend.VALIDATION_USERS_MIN,
+    }
+
+
+@pytest.mark.parametrize(
+    ("candidates", "max_users", "kept"),
+    [(1682, 2000, 2000), (16_000, 2000, 2000), (20_000, 2000, 2000), (40_000, 2000, 1000), (80_000, 2000, 500)]
+    + [(200_000, 2000, 500), (45, 20, 20), (80_000, 100, 100)],
+)
+def test_the_users_a_regime_keeps_shrink_past_the_cell_budget(candidates, max_users, kept):
+    # 40M (user, candidate item) cells, down to 500 users, never more than the user budget.
+    assert blend.regime_budget(max_users, candidates) == kept
+
+
+def test_a_regime_ranking_many_candidates_keeps_fewer_users(data, monkeypatch):
+    # make_data's splits rank 45 items (warm), 9 (item_cold, a fifth) and 36 (the user splits' known items).
+    monkeypatch.setattr(blend, "VALIDATION_CELLS", 900)
+    monkeypatch.setattr(blend, "VALIDATION_USERS_MIN", 5)
+    assert sizes(inner_splits(data, seed=0, folds=3)) == {
+        "warm": [20],  # 900 // 45
+        "item_cold": [33, 33, 33],  # 900 // 9 = 100 of 112 users: 100 * 38 // 112 and 100 * 37 // 112
+        "user_cold": [8, 8, 8],  # 900 // 36 = 25 of 36
+        "few_shot": [5, 5, 5],  # 25 of 54 (few_shot and few_shot_trained stack)
+        "few_shot_trained": [2, 2, 2],
+    }
+    monkeypatch.setattr(blend, "VALIDATION_USERS_MIN", 30)  # the floor: 30 users, not 25
+    assert sizes(inner_splits(data, seed=0, folds=3))["user_cold"] == [10, 10, 10]
 
 
 @pytest.mark.parametrize(
