@@ -31,6 +31,9 @@ rerank.ABOUT_CATEGORY_LIFT=0: the scores alone), exploration alone off, and the 
   NDCG@20 difference to the policy off, paired by feed, with a 95% interval;
 - new items shown in some top 10, and feeds with a promoted item ("New: matches your taste").
 --set changes recommender/explore.py constants for the run with exploration on (trying variants).
+--revealed 3: the item_cold_trained scenario instead (`evaluate`'s split: the held-out items' first 3
+interactions are imported and trained on, as a retrain finds new items; the rest is replayed), in its
+own database (bench_new_items-revealed3-seed0).
 """
 
 import argparse
@@ -69,7 +72,8 @@ from recommender.ml.metrics import ndcg_at_k
 from recommender.models import Impression
 
 with open(PAYLOAD) as payload:
-    SESSIONS, NEW_IDS, ARMS, LIMIT, K, CONSTANTS = json.load(payload)
+    SESSIONS, NEW_IDS, ARMS, LIMIT, K, CONSTANTS, REVEALED = json.load(payload)
+REVEALED = {tuple(pair) for pair in REVEALED}
 for name, value in CONSTANTS.items():
     setattr(explore, name, value)
 ABOUT_LIFT = rerank.ABOUT_CATEGORY_LIFT
@@ -82,7 +86,10 @@ new_pks = set(item_of.values())
 assert len(new_pks) == len(NEW_IDS), "the held-out items are not all in the catalog"
 out = {"feeds": len(SESSIONS), "users": len(user_of)}
 for arm, arm_settings in ARMS:
-    Interaction.objects.filter(item_id__in=new_pks).delete()  # an earlier variant's replay
+    # An earlier variant's replay: every interaction with a new item but those trained on (--revealed).
+    rows = Interaction.objects.filter(item_id__in=new_pks)
+    pairs = rows.values_list("id", "user__profile__external_id", "item__external_id")
+    Interaction.objects.filter(id__in=[i for i, u, e in pairs if (u, e) not in REVEALED]).delete()
     Impression.objects.all().delete()
     cache.clear()
     first_shown, likes, ndcg, promoted, started = {}, set(), {10: [], 20: []}, 0, time.monotonic()
@@ -137,17 +144,20 @@ def read_atomic(path: Path) -> tuple[str, list[list[str]]]:
     return lines[0], [line.split("\t") for line in lines[1:] if line]
 
 
-def held_out(seed: int):
-    """The item-cold split's held-out items (external ids) and test users (external ids)."""
+def held_out(seed: int, revealed: int = 0):
+    """The item-cold split's held-out items (external ids), test users (external ids), and with
+    `revealed` (item_cold_trained) the (user, item) pairs of each item's first `revealed` interactions."""
     from recommender.ml.data import load_recbole
     from recommender.ml.splits import make_split
 
     # The split depends on the interactions only: no text is embedded for it.
     data = load_recbole(ML100K, lambda texts: np.zeros((len(texts), 8), np.float32), positive_threshold=4.0)
-    split = make_split(data, "item_cold", seed=seed)
+    split = make_split(data, "item_cold_trained" if revealed else "item_cold", seed=seed)
     items = [str(x) for x in data.item_map.ids_of(split.candidates)]
     users = [str(x) for x in data.user_map.ids_of(split.users)]
-    return items, users
+    first = np.isin(data.item_idx, split.candidates) & (data.time_positions(per_item=True) <= revealed)
+    pairs = zip(data.user_map.ids_of(data.user_idx[first]), data.item_map.ids_of(data.item_idx[first]), strict=True)
+    return items, users, {(str(u), str(i)) for u, i in pairs}
 
 
 def write_dataset(directory: Path, name: str, tables: dict[str, tuple[str, list[list[str]]]]) -> Path:
@@ -159,16 +169,27 @@ def write_dataset(directory: Path, name: str, tables: dict[str, tuple[str, list[
     return target
 
 
-def ensure_setup(env: dict, database_url: str, new_ids: list[str]) -> None:
-    """ML-100K without the held-out items imported and trained; then those items added, text only."""
+def ensure_setup(env: dict, database_url: str, new_ids: list[str], revealed: set | None = None) -> None:
+    """ML-100K without the held-out items imported and trained; then those items added, text only.
+    With `revealed` pairs (item_cold_trained): the held-out items imported with those interactions
+    only (each item's first few), and trained on, as a retrain finds new items."""
     ensure_database(database_url)
     manage(env, "migrate", "--noinput")
     if "live" in manage(env, "shell", "-c", LIVE):
         return
-    print("setting up: import ML-100K without the held-out items, embed, train, add them (minutes)", flush=True)
     held = set(new_ids)
     item_header, item_rows = read_atomic(ML100K / "ml-100k.item")
     inter_header, inter_rows = read_atomic(ML100K / "ml-100k.inter")
+    if revealed:
+        print("setting up: import ML-100K with the held-out items' first interactions only, embed, train", flush=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            kept = [r for r in inter_rows if r[1] not in held or (r[0], r[1]) in revealed]
+            tables = {"item": (item_header, item_rows), "user": read_atomic(ML100K / "ml-100k.user")}
+            trained = write_dataset(Path(tmp), "trained", {**tables, "inter": (inter_header, kept)})
+            manage(env, "import_dataset", str(trained), "--format", "recbole", "--no-progress")
+            manage(env, "train", "--if-no-live")
+        return
+    print("setting up: import ML-100K without the held-out items, embed, train, add them (minutes)", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         trained = write_dataset(
             Path(tmp),
@@ -186,13 +207,14 @@ def ensure_setup(env: dict, database_url: str, new_ids: list[str]) -> None:
         manage(env, "embed")
 
 
-def sessions_of(users: list[str], new_ids: list[str]) -> list:
-    """Per user, their interactions with the held-out items cut into sessions; all sessions in time order.
+def sessions_of(users: list[str], new_ids: list[str], revealed: set | None = None) -> list:
+    """Per user, their interactions with the held-out items (but the `revealed` pairs, trained on) cut
+    into sessions; all sessions in time order.
     Each: (user, [(item, rating, timestamp)], [items the user likes from this session on])."""
-    held = set(new_ids)
+    held, revealed = set(new_ids), revealed or set()
     per_user: dict[str, list] = {u: [] for u in users}
     for user, item, rating, ts in read_atomic(ML100K / "ml-100k.inter")[1]:
-        if item in held and user in per_user:
+        if item in held and user in per_user and (user, item) not in revealed:
             per_user[user].append((item, float(rating), float(ts)))
     sessions = []
     for user, events in per_user.items():
@@ -221,9 +243,13 @@ def main() -> None:
     parser.add_argument("--impressions", type=int, default=100, help="FEED_EXPLORE_IMPRESSIONS for the run")
     parser.add_argument("--set", default="", help="explore.py constants for the run, e.g. EXPLORE_MATCH_SHARE=0.1")
     parser.add_argument("--rebuild", action="store_true", help="start the SQLite database afresh")
+    parser.add_argument(
+        "--revealed", type=int, default=0, help="item_cold_trained: each new item's first N interactions trained on"
+    )
     args = parser.parse_args()
     started = time.monotonic()
-    url, artifacts = bench_database("bench_new_items", args.seed, args.database_url, args.rebuild)
+    db_name = f"bench_new_items-revealed{args.revealed}" if args.revealed else "bench_new_items"
+    url, artifacts = bench_database(db_name, args.seed, args.database_url, args.rebuild)
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -237,23 +263,24 @@ def main() -> None:
         "TRANSFORMERS_OFFLINE": "1",
         "TOKENIZERS_PARALLELISM": "false",
     }
-    new_ids, test_users = held_out(args.seed)
-    ensure_setup(env, url, new_ids)
+    new_ids, test_users, revealed = held_out(args.seed, args.revealed)
+    ensure_setup(env, url, new_ids, revealed)
     setup_s = time.monotonic() - started
     rng = np.random.default_rng(args.seed)
     n_users = min(args.users or len(test_users), len(test_users))
     users = sorted(rng.choice(test_users, n_users, replace=False).tolist())
-    sessions = sessions_of(users, new_ids)
+    sessions = sessions_of(users, new_ids, revealed)
     with tempfile.NamedTemporaryFile("w", suffix=".json") as payload:
         constants = dict(pair.split("=") for pair in args.set.split(",")) if args.set else {}
         constants = {name: _value(text) for name, text in constants.items()}
-        json.dump([sessions, new_ids, ARMS, args.impressions, 20, constants], payload)
+        json.dump([sessions, new_ids, ARMS, args.impressions, 20, constants, sorted(revealed)], payload)
         payload.flush()
         snippet = REPLAY.replace("open(PAYLOAD)", f"open({payload.name!r})")
         result = json.loads(manage(env, "shell", "-c", snippet).strip().splitlines()[-1])
     off = result["policy off"]
+    added = f"trained with their first {args.revealed} interactions" if args.revealed else "added with text only"
     print(
-        f"item-cold split of ML-100K, seed {args.seed}: {len(new_ids)} held-out items added with text only; "
+        f"item-cold split of ML-100K, seed {args.seed}: {len(new_ids)} held-out items {added}; "
         f"{result['users']} of {len(test_users)} test users replayed (drawn with the seed), "
         f"{result['feeds']} feeds (k=20) in time order; FEED_EXPLORE_IMPRESSIONS={args.impressions}"
     )

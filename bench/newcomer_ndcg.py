@@ -56,6 +56,35 @@ from feed_ndcg import ensure_setup  # noqa: E402
 from new_items import ML100K, read_atomic  # noqa: E402
 
 KINDS = ("profile", "profile + 3", "interests", "interests + 3", "trained: profile", "trained: interests")
+LIVE_PK = "from recommender.models import ModelVersion as M; print(M.objects.get(is_live=True).pk)"
+RETRAINED = ("trained: profile + 3",)  # measured after a retrain that has the users' first 3 ratings
+
+# The held-out users' first 3 ratings recorded on their own accounts (then `train`), and taken back.
+RECORD = r"""
+import datetime as dt
+import json
+from accounts.models import Profile
+from catalog.models import Item
+from catalog.services import interaction_record
+
+with open(PAYLOAD) as payload:
+    USERS = json.load(payload)[0]
+item_of = dict(Item.objects.values_list("external_id", "id"))
+items = Item.objects.in_bulk([item_of[e] for u in USERS.values() for e, _, _ in u["revealed"]])
+for profile in Profile.objects.select_related("user").filter(external_id__in=list(USERS)):
+    for item_ext, rating, ts in USERS[profile.external_id]["revealed"]:
+        when = dt.datetime.fromtimestamp(ts, tz=dt.timezone.utc)
+        item = items[item_of[item_ext]]
+        interaction_record(user=profile.user, item=item, kind="rating", value=rating, timestamp=when)
+"""
+FORGET = r"""
+import json
+from catalog.models import Interaction
+
+with open(PAYLOAD) as payload:
+    USERS = json.load(payload)[0]
+print(Interaction.objects.filter(user__profile__external_id__in=list(USERS)).delete()[0])
+"""
 
 MEASURE = r"""
 import datetime as dt
@@ -114,7 +143,10 @@ for ext, held in USERS.items():
             continue
         interests = [categories[n] for n in stated] if "interests" in kind else []
         if kind.startswith("trained"):  # the held-out user as the retrain had them: a profile, no rows
-            newcomers.append((kind, source.user, set(stated), {item_of[e] for e in held["relevant"]}, interests))
+            # (or, after the retrain that RECORD feeds, their first 3 ratings)
+            relevant = {item_of[e] for e in held["relevant_few" if kind.endswith("+ 3") else "relevant"]}
+            if relevant:
+                newcomers.append((kind, source.user, set(stated), relevant, interests))
             continue
         user = User.objects.create(username=f"newcomer-bench-{KINDS.index(kind)}-{ext}")
         profile_update(user=user, age=source.age, gender=source.gender, occupation=source.occupation,
@@ -217,13 +249,31 @@ def main() -> None:
     setup_s = time.monotonic() - started
     rng = np.random.default_rng(args.seed)
     chosen = sorted(held) if not args.users else sorted(map(str, rng.choice(sorted(held), args.users, replace=False)))
-    with tempfile.NamedTemporaryFile("w", suffix=".json") as payload:
-        json.dump([{u: held[u] for u in chosen}, args.seed, 20, KINDS], payload)
-        payload.flush()
-        snippet = MEASURE.replace("open(PAYLOAD)", f"open({payload.name!r})")
-        measured = time.monotonic()
-        single = {**env, **dict.fromkeys(("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"), "1")}
-        result = json.loads(manage(single, "shell", "-c", snippet).strip().splitlines()[-1])
+    single = {**env, **dict.fromkeys(("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"), "1")}
+
+    def run(snippet: str, kinds: tuple[str, ...]) -> str:
+        with tempfile.NamedTemporaryFile("w", suffix=".json") as payload:
+            json.dump([{u: held[u] for u in chosen}, args.seed, 20, kinds], payload)
+            payload.flush()
+            return manage(single, "shell", "-c", snippet.replace("open(PAYLOAD)", f"open({payload.name!r})"))
+
+    def measure(kinds: tuple[str, ...]) -> dict:
+        return json.loads(run(MEASURE, kinds).strip().splitlines()[-1])
+
+    measured = time.monotonic()
+    result = measure(KINDS)
+    # few_shot_trained through the feed: the users' first 3 ratings recorded on their own accounts and
+    # retrained on (`train`, as AUTO_RETRAIN would), measured, then deleted and the model rolled back.
+    print("retraining with the held-out users' first 3 ratings", flush=True)
+    live = manage(env, "shell", "-c", LIVE_PK).strip().splitlines()[-1]
+    try:
+        run(RECORD, RETRAINED)
+        manage(env, "train")
+        retrained = measure(RETRAINED)
+        result.update({kind: retrained[kind] for kind in RETRAINED if kind in retrained})
+    finally:
+        run(FORGET, RETRAINED)
+        manage(env, "publish_model", "--model-version", live)
     print(
         f"user-cold split of ML-100K, seed {args.seed}: {len(chosen)} held-out users signed up again after training; "
         f"rank_feed k=20, the feed policy off → on; {result['active']} active items"
@@ -233,7 +283,7 @@ def main() -> None:
         "largest one-category share@10 | catalog coverage@10 |"
     )
     print("|---|---|---|---|---|---|---|---|")
-    for kind in KINDS:
+    for kind in KINDS + RETRAINED:
         if kind not in result:
             continue
         row, off, on = result[kind], result[kind]["off"], result[kind]["on"]
