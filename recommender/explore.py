@@ -1,22 +1,26 @@
 """New items get a fair chance: an exploration slot in the top of the feed for an item with no evidence yet.
 
 An item the trained model has no interactions for (added since training, or never interacted with) is
-placed by its content score alone, at the model score of the known item with the same content-score
+placed by its content score alone (a fresh one, which a retrain found with its first few interactions
+only, by the better of that and its own score), at the model score of the known item with the same content-score
 percentile (`ranking.model_scores`). That favours the few new items whose vectors match many users:
 in the replay of bench/new_items.py only 98 of 336 new items ever reached a top 10, and the others
 never met the people who would have liked them, so they never earned the evidence that would lift
 them.
 
 The rule (`explore_new_items`, called once from `ranking.rank_feed`, after the interest coverage):
-among a user's candidates, an unproven item (not known to the model, shown to fewer than
+among a user's candidates, an unproven item (not known to the model, or fresh: new to it, known from
+its first few interactions only, `ServingState.fresh`; and shown to fewer than
 FEED_EXPLORE_IMPRESSIONS distinct users so far) *matches* the user when its content score is within
-the top EXPLORE_MATCH_SHARE of the user's content scores of the known candidates. FEED_EXPLORE_SLOTS
+the top EXPLORE_MATCH_SHARE of the user's content scores of the proven candidates. FEED_EXPLORE_SLOTS
 places at the end of the first EXPLORE_WINDOW go to matching items not already there: the one shown
 to the fewest users first (ties: the best match), so the exposure is spread over the new items
 rather than spent on the few whose vectors match everyone; they are explained "New: matches your
 taste". An item stops being promoted once it was shown to FEED_EXPLORE_IMPRESSIONS users (its
-reactions are then the evidence, and the next retrain learns from them) or the live model knows
-it. FEED_EXPLORE_SLOTS=0 leaves the feed as scored. Measured by bench/new_items.py.
+reactions are then the evidence, and the next retrain learns from them) or the live model has its
+own evidence for it (more than `scorer.ITEM_FEW_MAX` positives). FEED_EXPLORE_SLOTS=0 leaves the
+feed as scored. Measured by bench/new_items.py (`--revealed 3`: after the retrain that first has a
+new item's interactions).
 
 The impression counts are read for the few best-matching unproven candidates only (one indexed
 query on `Impression.item_id`), and kept in the cache for COUNT_SECONDS.
@@ -104,11 +108,11 @@ def explore_new_items(
     # Without impressions nothing would count an item's showings, and the slot would never close.
     if slots <= 0 or limit <= 0 or not settings.FEED_IMPRESSIONS or not len(order):
         return order, none
-    known = state.known[candidates]
-    if known.sum() < 2 or known.all():
+    proven = state.proven[candidates]
+    if proven.sum() < 2 or proven.all():
         return order, none
-    percentile = np.searchsorted(np.sort(content[known]), content[~known], side="right") / known.sum()
-    unproven = np.flatnonzero(~known)[percentile >= 1.0 - EXPLORE_MATCH_SHARE]
+    percentile = np.searchsorted(np.sort(content[proven]), content[~proven], side="right") / proven.sum()
+    unproven = np.flatnonzero(~proven)[percentile >= 1.0 - EXPLORE_MATCH_SHARE]
     if not len(unproven):
         return order, none
     unproven = unproven[np.argsort(-content[unproven], kind="stable")][:EXPLORE_CANDIDATES]

@@ -140,7 +140,8 @@ def model_scores(*, state: ServingState, scored: ScorePass, columns: np.ndarray)
     Items the model has interaction data for are scored by the blend of the user's regime; the others
     (and items added since training) only by the content path, whose scale differs. Each of those gets
     the full score that the known item (among `columns`) at the same content-score percentile has, so
-    one list mixes both. Returns (scores, content scores): new items above every known item share the
+    one list mixes both; a fresh item (new, known from its first few interactions) gets the better of
+    that and its blend score. Returns (scores, content scores): new items above every known item share the
     top score, so the content score is what orders them.
     """
     scorer = state.scorer
@@ -150,7 +151,7 @@ def model_scores(*, state: ServingState, scored: ScorePass, columns: np.ndarray)
     placed[~own] = scored.new_content[np.searchsorted(scored.new_columns, columns[~own])]
     raw = placed.copy()  # what an item the model does not know keeps when too few are known to place it
     raw[own] = scored.scores[columns[own]]
-    return scorer.place_by_content(raw, placed, state.known[columns]), placed
+    return scorer.place_by_content(raw, placed, state.known[columns], state.fresh[columns]), placed
 
 
 def feed_scores(
@@ -320,15 +321,16 @@ def _calibrated(
 ) -> np.ndarray:
     """The top of a longer history's feed with its category mix pulled toward that of their likes.
 
-    Only the items the model has evidence for are re-ordered; an item it has none for (added since
-    training, or never interacted with) keeps its place. Its place comes from its content score alone
+    Only the items the model has its own evidence for are re-ordered; an item it has none for (added
+    since training, never interacted with, or fresh: known from its first few interactions only) keeps
+    its place. Its place comes from its content score alone
     and the exploration slot looks after its exposure; calibrated along with the rest, the new items a
     user later liked lost places to others of the missing categories (bench/new_items.py, NDCG@20 on
     those likes: -0.0111 +- 0.0024 with calibration alone; 0 with this rule)."""
     target = rerank.taste_mix(state.cats[np.asarray(signals.liked_columns, dtype=np.int64)])
     if target is None:  # nothing liked, or nothing liked that has a category
         return order
-    evidence = state.known[candidates[order]]
+    evidence = state.proven[candidates[order]]
     known = order[evidence]
     pool = known[: rerank.CALIBRATION_POOL]  # the categories of these rows only: the feed's cost stays flat
     cats = np.zeros((len(candidates), state.cats.shape[1]), dtype=state.cats.dtype)

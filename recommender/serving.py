@@ -51,7 +51,22 @@ class ServingState:
     @cached_property
     def known(self) -> np.ndarray:
         """column -> the model has training interactions for it (items added since training have none)."""
-        return np.concatenate([self.scorer.known, np.zeros(len(self.item_pks) - self.scorer.n_items, dtype=bool)])
+        return self._pad(self.scorer.known)
+
+    @cached_property
+    def fresh(self) -> np.ndarray:
+        """column -> a new item the model knows from its first few interactions only
+        (`HybridScorer.fresh_items`): placed by content too, and explored, like an item added since."""
+        return self._pad(self.scorer.fresh_items())
+
+    @cached_property
+    def proven(self) -> np.ndarray:
+        """column -> the model has its own evidence for the item: known to it, and not fresh."""
+        return self._pad(self.scorer.known & ~self.scorer.fresh_items())
+
+    def _pad(self, own: np.ndarray) -> np.ndarray:
+        """A per-item flag of the model's own items, False for the columns added since training."""
+        return np.concatenate([own, np.zeros(len(self.item_pks) - self.scorer.n_items, dtype=bool)])
 
     @cached_property
     def column_of(self) -> dict[int, int]:

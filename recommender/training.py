@@ -60,6 +60,7 @@ def _train(*, seed: int, embed_first: bool, report: RunProgress) -> tuple[Hybrid
         report("embedding missing vectors", 0.0)
         embed_missing()
     report("reading the interactions", _BEFORE_FIT / 2)
+    proven = _live_proven_items()  # before the fit, so the live artifact is not held during it
     model_name = current_model_name()
     data = build_recdata(model_name=model_name)
     threads = settings.TRAIN_THREADS or available_cores()
@@ -69,6 +70,8 @@ def _train(*, seed: int, embed_first: bool, report: RunProgress) -> tuple[Hybrid
 
     with limited_threads(threads):
         scorer = HybridScorer(seed=seed, model_name=model_name).fit(data, progress=fit_progress)
+    if proven is not None:
+        scorer.mark_newly_known(proven)
     metrics = {
         "validation_ndcg@20": scorer.validation,
         "fit_seconds": round(scorer.fit_seconds, 2),
@@ -78,8 +81,23 @@ def _train(*, seed: int, embed_first: bool, report: RunProgress) -> tuple[Hybrid
         "n_items": data.n_items,
         "n_interactions": len(data.user_idx),
         "n_positives": int(data.positive.sum()),
+        "fresh_items": int(scorer.fresh_items().sum()),
     }
     return scorer, metrics
+
+
+def _live_proven_items() -> list[str] | None:
+    """The items the live version has its own evidence for (`HybridScorer.proven_item_ids`): the new
+    model's other known items are new items a retrain found with their first few interactions. None
+    (nothing is new) without a live version, or when its artifact cannot be read."""
+    live = ModelVersion.objects.filter(is_live=True).first()
+    if live is None:
+        return None
+    try:
+        return HybridScorer.load(live.artifact_path).proven_item_ids()
+    except (ArtifactError, ArtifactMismatch) as exc:
+        logger.warning("live version %s unreadable (%s): no item is marked new to this training", live.pk, exc)
+        return None
 
 
 def _reporter(progress: RunProgress | None) -> RunProgress:

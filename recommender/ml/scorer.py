@@ -78,6 +78,7 @@ class HybridScorer:
         self.parts: dict[str, Part] = self._new_parts()
         self.fitted = False
         self.validation_budget: dict | None = None  # what `fit` validated on (saved with the artifact)
+        self.newly_known = np.zeros(0, dtype=bool)  # [n_items] after fit: `mark_newly_known` (saved)
 
     def _new_parts(self) -> dict[str, Part]:
         return {kind.name: kind(seed=self.seed, neural=self.neural_cfg) for kind in PART_TYPES}
@@ -139,6 +140,7 @@ class HybridScorer:
             part.settle()
         report("final fit on all the data", done, phases)
         self._fit_parts(data, splits=None)
+        self.newly_known = np.zeros(self.n_items, dtype=bool)  # until `mark_newly_known` says otherwise
         self.fit_seconds = time.perf_counter() - started
         return self
 
@@ -272,17 +274,43 @@ class HybridScorer:
         return scores, content, user_vectors
 
     @staticmethod
-    def place_by_content(scores: np.ndarray, content: np.ndarray, known: np.ndarray) -> np.ndarray:
+    def place_by_content(
+        scores: np.ndarray, content: np.ndarray, known: np.ndarray, fresh: np.ndarray | None = None
+    ) -> np.ndarray:
         """One list of items the model knows and items it does not (added since training, or without
         interactions): `scores` of the unknown ones (where `known` is False) replaced by the score of
         the known item at the same content-score percentile, since the content path's scale differs
         from the blend's. The known items' scores are kept; with fewer than two known there is no scale
-        to place them on, and every score is kept as given."""
+        to place them on, and every score is kept as given.
+
+        `fresh` (known items new to this model, `fresh_items`): placed the same way among the others,
+        and each keeps the better of that and its own score, so a new item a retrain found with its
+        first few interactions never ranks lower than it did by its content alone."""
         scores = np.array(scores, dtype=np.float64)
-        if (~known).any() and known.sum() > 1:
-            rank = np.searchsorted(np.sort(content[known]), content[~known]) / known.sum()
-            scores[~known] = np.quantile(scores[known], np.clip(rank, 0.0, 1.0))
+        fresh = np.zeros(len(scores), dtype=bool) if fresh is None else fresh & known
+        proven = known & ~fresh
+        if (~proven).any() and proven.sum() > 1:
+            rank = np.searchsorted(np.sort(content[proven]), content[~proven]) / proven.sum()
+            placed = np.quantile(scores[proven], np.clip(rank, 0.0, 1.0))
+            scores[~proven] = np.where(fresh[~proven], np.maximum(placed, scores[~proven]), placed)
         return scores
+
+    def mark_newly_known(self, proven_ids) -> None:
+        """Mark the items this model has training interactions for that an earlier model did not have
+        its own evidence for (`proven_ids`: the earlier model's `proven_item_ids`, none for a first
+        model): new items a retrain found with their first few interactions (`fresh_items`)."""
+        ids = np.array(self.item_map.ids_of(np.arange(self.n_items)), dtype=object)
+        self.newly_known = self.known & ~np.isin(ids, np.array(list(proven_ids), dtype=object))
+
+    def fresh_items(self) -> np.ndarray:
+        """[n_items] new to this model (`mark_newly_known`) and still with at most ITEM_FEW_MAX positives:
+        placed by content as well as by their blend (`place_by_content`), and explored like an item
+        added since training."""
+        return self.newly_known & self.item_sparse()
+
+    def proven_item_ids(self) -> list[str]:
+        """The ids of the items this model has its own evidence for: known, and not fresh."""
+        return self.item_map.ids_of(np.flatnonzero(self.known & ~self.fresh_items()))
 
     def item_sparse(self) -> np.ndarray:
         """Items the model has interactions for but at most ITEM_FEW_MAX positives: scored by evidence,

@@ -9,6 +9,8 @@ side by side) are read through `parts/legacy.py`, so a live model keeps serving 
 
 import logging
 
+import numpy as np
+
 from recommender.ml.artifact import ArtifactMismatch, read_artifact, write_artifact
 from recommender.ml.hybrid_parts import FORMAT_VERSION, PARTS
 from recommender.ml.mapping import IdMap
@@ -46,6 +48,7 @@ def write_scorer(scorer, path) -> None:
         "weights": scorer.weights,
         "validation": scorer.validation,
         "validation_budget": scorer.validation_budget,
+        "newly_known": [int(i) for i in np.flatnonzero(scorer.newly_known)],
         "neural": parts["two_tower"]["state"]["config"],
         "parts": parts,
         "item_map": scorer.item_map.to_dict() if scorer.item_map else None,
@@ -74,6 +77,8 @@ def read_scorer(scorer, path, *, model_name: str | None, text_dim: int | None):
     scorer.catalog = Catalog(
         **{name: meta[name] for name in _CATALOG_META}, **{name: arrays[name] for name in _CATALOG_ARRAYS}
     )
+    scorer.newly_known = np.zeros(scorer.n_items, dtype=bool)
+    scorer.newly_known[meta.get("newly_known", [])] = True  # saved since new items after a retrain were marked
     scorer.parts = {}
     for name, saved in meta["parts"].items():
         kind = PART_BY_NAME.get(name)

@@ -1,9 +1,12 @@
+import copy
+
 import numpy as np
 import pytest
 
 import recommender.ml.parts.newcomer as newcomer_parts
 import recommender.ml.scorer as scorer_module
 from recommender.ml.data import ItemFeatures, ScoreContext
+from recommender.ml.mapping import IdMap
 from recommender.ml.scorer import HybridScorer
 from tests.recommender.ml.conftest import SMALL_NEURAL, make_data
 
@@ -200,3 +203,40 @@ def test_items_the_model_does_not_know_are_placed_at_the_known_item_of_the_same_
     assert scores[4] == -7.0
     one_known = np.array([True, False, False, False, False, False])
     assert HybridScorer.place_by_content(scores, content, one_known).tolist() == scores.tolist()
+
+
+def test_a_fresh_item_gets_the_better_of_its_content_placement_and_its_own_score():
+    scores = np.array([10.0, 20.0, 30.0, 40.0, 12.0, 45.0, -7.0])
+    content = np.array([0.1, 0.2, 0.3, 0.4, 0.35, 0.05, 0.35])
+    known = np.array([True, True, True, True, True, True, False])
+    fresh = np.array([False, False, False, False, True, True, False])
+    placed = HybridScorer.place_by_content(scores, content, known, fresh)
+    # Placed among the four proven items: 0.35 at their 75th percentile (32.5 beats its own 12); 0.05
+    # at their minimum, 10, below its own 45, which it keeps. The unknown item is placed as before.
+    q75 = float(np.quantile([10, 20, 30, 40], 0.75))
+    assert placed.tolist() == [10.0, 20.0, 30.0, 40.0, q75, 45.0, q75]
+    assert HybridScorer.place_by_content(scores, content, known, np.zeros(7, dtype=bool))[4] == 12.0
+
+
+def test_items_known_only_to_this_model_with_few_positives_are_fresh(data, fitted, tmp_path, monkeypatch):
+    model = copy.copy(fitted)
+    model.item_map = IdMap(f"item-{n}" for n in range(model.n_items))  # as the product's data has one
+    assert not model.fresh_items().any()  # a first model: nothing is new to it
+    assert model.proven_item_ids() == model.item_map.ids_of(np.flatnonzero(model.known))
+    counts = model.counts
+    few = int(np.median(counts[model.known]))  # the small world's items all have more than 5 positives
+    monkeypatch.setattr(scorer_module, "ITEM_FEW_MAX", few)
+    sparse, rich = np.flatnonzero(model.known & (counts <= few))[:2], np.flatnonzero(counts > few)[:2]
+    assert len(sparse) == 2 and len(rich) == 2
+    ids = model.item_map.ids_of(np.arange(model.n_items))
+    # The earlier model had its own evidence for every item but these four.
+    model.mark_newly_known([i for n, i in enumerate(ids) if n not in {*sparse, *rich}])
+    assert np.flatnonzero(model.newly_known).tolist() == sorted([*sparse, *rich])
+    assert np.flatnonzero(model.fresh_items()).tolist() == sorted(sparse)  # the rich ones have evidence
+    assert set(model.proven_item_ids()) == set(ids) - {ids[n] for n in sparse} - {
+        ids[n] for n in np.flatnonzero(~model.known)
+    }
+    model.save(tmp_path / "model.npz")
+    loaded = HybridScorer.load(tmp_path / "model.npz")
+    assert np.array_equal(loaded.newly_known, model.newly_known)
+    assert np.array_equal(loaded.fresh_items(), model.fresh_items())
