@@ -10,6 +10,7 @@ from accounts.models import User
 from catalog.models import Item
 from catalog.services import interaction_record
 from recommender import explore, ranking, selectors, serving, training
+from recommender.models import ModelVersion
 from recommender.training import train_and_publish
 from tests.recommender.serving.world import store_item_vectors
 
@@ -102,3 +103,12 @@ def test_a_fresh_item_stays_fresh_until_it_has_its_own_evidence(world, new_item,
     _retrain()
     state = serving.serving_state()
     assert not state.fresh.any() and state.proven[state.column_of[new_item.pk]]
+
+
+def test_an_unreadable_live_artifact_marks_nothing_new(world, caplog):
+    assert set(training._live_proven_items()) == set(serving.serving_state().scorer.proven_item_ids())
+    ModelVersion.objects.filter(pk=world.version.pk).update(artifact_path="/nonexistent/scorer.npz")
+    assert training._live_proven_items() is None
+    assert f"live version {world.version.pk} unreadable" in caplog.text
+    ModelVersion.objects.all().delete()
+    assert training._live_proven_items() is None  # no live version: a first model, nothing is new
