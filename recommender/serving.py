@@ -62,7 +62,7 @@ class ServingState:
     @cached_property
     def proven(self) -> np.ndarray:
         """column -> the model has its own evidence for the item: known to it, and not fresh."""
-        return self._pad(self.scorer.known & ~self.scorer.fresh_items())
+        return self.known & ~self.fresh
 
     def _pad(self, own: np.ndarray) -> np.ndarray:
         """A per-item flag of the model's own items, False for the columns added since training."""

@@ -170,10 +170,6 @@ def regime_budget(max_users: int, candidates: int) -> int:
     return min(max_users, by_cells)
 
 
-def _regime_names(folds: dict[str, list[Split]], regime: str) -> list[str]:
-    return [name for name in folds if COLD_SPLITS.get(name, name) == regime]
-
-
 def within_budget(folds: dict[str, list[Split]], max_users: int, *, seed: int) -> dict[str, list[Split]]:
     """At most `regime_budget` validation users per regime (the splits whose blends stack, `COLD_SPLITS`):
     past it each split keeps a seeded sample of its share, the budget * its users / the regime's users
@@ -181,11 +177,10 @@ def within_budget(folds: dict[str, list[Split]], max_users: int, *, seed: int) -
     rng = np.random.default_rng([seed, 98])  # its own stream: the splits themselves are drawn as before
     out = dict(folds)
     for regime in REGIMES:
-        names = _regime_names(folds, regime)
-        if not names:
-            continue
+        names = [name for name in folds if COLD_SPLITS.get(name, name) == regime]
         total = sum(len(split.users) for name in names for split in folds[name])
-        budget = regime_budget(max_users, max(len(split.candidates) for name in names for split in folds[name]))
+        widest = max((len(split.candidates) for name in names for split in folds[name]), default=0)
+        budget = regime_budget(max_users, widest)
         if total <= budget:
             continue
         for name in names:
