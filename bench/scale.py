@@ -5,12 +5,14 @@
     .venv/bin/python bench/scale.py --items N --users M --interactions R   # one size
     .venv/bin/python bench/scale.py --results run1.out run2.out --plot docs/scale.png  # earlier runs' sizes
 
-Each size runs in its own process (its peak RSS is its own): generate, fit `HybridScorer(seed=0)`
-with --threads CPU threads, save the artifact, then score top-20 200 times for a known user (the
-most active one, as the feed does: their history folded in) and for a newcomer with 3 interactions
-(not in the training data). Printed per size: fit wall and CPU seconds, peak RSS, artifact size and
-the two p95s; a size that runs past --timeout is reported as such. The real ML-100K fit is the
-reference the synthetic ML-100K shape is compared with (bench/recommend.py measures it).
+Each size runs in its own process (its peak RSS is its own): time a fixed one-thread workload (the
+machine reference: fit times on different or shared machines compare as ratios to it), generate,
+fit `HybridScorer(seed=0)` with --threads CPU threads, save the artifact, then score top-20 200
+times for a known user (the most active one, as the feed does: their history folded in) and for a
+newcomer with 3 interactions (not in the training data). Printed per size: fit wall and CPU seconds,
+the fit's wall time over the reference's, peak RSS, artifact size and the two p95s; a size that
+runs past --timeout is reported as such. The real ML-100K fit is the reference the synthetic
+ML-100K shape is compared with (bench/recommend.py measures it).
 
 While a size fits, a line per phase (each validation fold, the final fit) and per part fitted goes to
 stderr with the wall and CPU seconds since the fit started and the RSS then, so a fit that runs out of
@@ -82,6 +84,33 @@ def rss_gb() -> float:
     return int(Path("/proc/self/statm").read_text().split()[1]) * resource.getpagesize() / 1024**3
 
 
+def machine_reference() -> float:
+    """Wall seconds of a fixed one-thread workload like the fit's (a dense Gram inverse, a sparse times
+    dense product, 100 optimiser steps of a small softmax network): the machine's speed, so fit times
+    measured on different machines (or one shared with other jobs) can be compared as ratios to it."""
+    import scipy.sparse as sp
+    import torch
+
+    from recommender.ml.threads import limited_threads
+
+    rng = np.random.default_rng(0)
+    with limited_threads(1):
+        started = time.perf_counter()
+        x = rng.random((3000, 1500))
+        np.linalg.inv(x.T @ x + np.eye(1500))
+        sp.random(4000, 3700, density=0.03, random_state=0, format="csr").T @ rng.random((4000, 1000))
+        torch.manual_seed(0)
+        net = torch.nn.Sequential(torch.nn.Linear(384, 256), torch.nn.ReLU(), torch.nn.Linear(256, 64))
+        opt = torch.optim.Adam(net.parameters())
+        items, users = torch.randn(2000, 384), torch.randn(128, 64)
+        for _ in range(100):
+            loss = -torch.log_softmax(users @ net(items).T, -1).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        return time.perf_counter() - started
+
+
 def one(items: int, users: int, interactions: int, threads: int) -> dict:
     """Generate, fit, save and score one size in this process; the figures as a dict."""
     from _synthetic import synthetic
@@ -92,6 +121,7 @@ def one(items: int, users: int, interactions: int, threads: int) -> dict:
     from recommender.ml.scorer import HybridScorer
     from recommender.ml.threads import limited_threads
 
+    reference = machine_reference()
     data = synthetic(items, users, interactions)
     data.item_map, data.user_map = IdMap([str(i) for i in range(items)]), IdMap([str(u) for u in range(users)])
     cpu0, wall0 = time.process_time(), time.perf_counter()
@@ -137,6 +167,7 @@ def one(items: int, users: int, interactions: int, threads: int) -> dict:
         "users": users,
         "interactions": int(len(data.user_idx)),
         "fit_wall_s": fit_wall,
+        "reference_s": reference,
         "fit_cpu_s": fit_cpu,
         "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2,
         "artifact_mb": artifact / 1024**2,
@@ -160,17 +191,20 @@ def run_size(name: str, shape: tuple, threads: int, timeout: float) -> dict:
 
 def table(results: list[dict]) -> str:
     header = (
-        "| size | items × users × interactions | fit wall | fit CPU | peak RSS | artifact | top-20 p95 known / 3-item |"
+        "| size | items × users × interactions | fit wall | fit wall / machine reference | fit CPU | peak RSS"
+        " | artifact | top-20 p95 known / 3-item |"
     )
-    lines = [header, "|---|---|---|---|---|---|---|"]
+    lines = [header, "|---|---|---|---|---|---|---|---|"]
     for r in results:
         shape = "{:,} × {:,} × {:,}".format(*SIZES[r["size"]]) if r["size"] in SIZES else r["size"]
         if "timeout" in r:
-            lines.append(f"| {r['size']} | {shape} | did not finish in {r['timeout']:.0f} s | | | | |")
+            lines.append(f"| {r['size']} | {shape} | did not finish in {r['timeout']:.0f} s | | | | | |")
         elif "error" in r:
-            lines.append(f"| {r['size']} | {shape} | failed: {r['error']} | | | | |")
+            lines.append(f"| {r['size']} | {shape} | failed: {r['error']} | | | | | |")
         else:
-            fit = f"{r['fit_wall_s']:.0f} s | {r['fit_cpu_s']:.0f} s | {r['peak_rss_gb']:.2f} GB"
+            ref = r.get("reference_s")
+            ratio = f"{r['fit_wall_s'] / ref:.0f}× ({ref:.1f} s)" if ref else "–"
+            fit = f"{r['fit_wall_s']:.0f} s | {ratio} | {r['fit_cpu_s']:.0f} s | {r['peak_rss_gb']:.2f} GB"
             scoring = f"{r['p95_known_ms']:.1f} / {r['p95_three_ms']:.1f} ms"
             lines.append(f"| {r['size']} | {shape} | {fit} | {r['artifact_mb']:.0f} MB | {scoring} |")
     return "\n".join(lines)

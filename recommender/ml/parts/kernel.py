@@ -1,6 +1,6 @@
 """`kernel`: kernel regression over the training users (demographics, shared history, start time)."""
 
-from dataclasses import asdict, replace
+from dataclasses import asdict, astuple, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -89,9 +89,17 @@ class Kernel(Part):
         # The weights' parameter-free terms, made once for the ~130 settings the search scores.
         terms = self.kernel.terms(p.context.features, p.liked, p.seen, users, first_times)
 
+        # A coordinate's grid holds its current value, and a pass that changes nothing makes the next
+        # pass score the same settings again: each setting is scored once (about a third of the
+        # search's evaluations; the search and its result are unchanged).
+        scored: dict[tuple, float] = {}
+
         def value(params):
-            scores = self.kernel.score(p.context.features, p.liked, p.seen, params, users, first_times, terms=terms)
-            return ndcg20(split, scores)
+            key = astuple(params)
+            if key not in scored:
+                scores = self.kernel.score(p.context.features, p.liked, p.seen, params, users, first_times, terms=terms)
+                scored[key] = ndcg20(split, scores)
+            return scored[key]
 
         best_params, best = base, value(base)
         for _ in range(2):

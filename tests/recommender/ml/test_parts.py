@@ -1,5 +1,7 @@
 """The parts protocol: a registry where each blended output has one part, and tuning budgets and grids."""
 
+from dataclasses import astuple
+
 import numpy as np
 import pytest
 
@@ -83,3 +85,34 @@ def test_past_the_threshold_the_ridges_lambda_grid_goes_on_upwards(data, kind, m
     monkeypatch.setattr(kind, "_try", lambda self, train, lam, split: tried.append(lam) or 0.0)
     kind(seed=0).fit(train, {"warm": split})
     assert tried == list(kind.LAMBDAS)
+
+
+def test_the_kernels_search_scores_each_setting_once_and_finds_what_it_found_before(data, monkeypatch):
+    real_tune, real_score = kernel_part.Kernel._tune, components.UserKernel.score
+
+    def fit_recording(key):
+        monkeypatch.setattr(kernel_part, "astuple", key)
+        searches = []  # per tuning (regime and fold): the settings scored, in order
+
+        def tune(self, *args, **kwargs):
+            searches.append([])
+            return real_tune(self, *args, **kwargs)
+
+        def score(self, *args, terms=None, **kwargs):
+            if terms is not None:  # the tuning's evaluations (scoring a pass gives no terms)
+                searches[-1].append(astuple(args[3]))
+            return real_score(self, *args, terms=terms, **kwargs)
+
+        monkeypatch.setattr(kernel_part.Kernel, "_tune", tune)
+        monkeypatch.setattr(components.UserKernel, "score", score)
+        model = HybridScorer(seed=0, model_name="test-model", neural=SMALL_NEURAL).fit(data)
+        return searches, model.parts["kernel"].params
+
+    once, params = fit_recording(astuple)
+    every, params_uncached = fit_recording(lambda params: object())  # a key that never matches: no cache
+    assert params == params_uncached
+    assert len(once) == len(every) == 6  # user_cold and few_shot in each of the 3 cold folds
+    for cached, uncached in zip(once, every, strict=True):
+        assert len(cached) == len(set(cached)) == len(set(uncached))
+        assert list(dict.fromkeys(uncached)) == cached  # the same settings, in the same order
+    assert sum(map(len, every)) > sum(map(len, once))
