@@ -13,6 +13,7 @@ import scipy.sparse as sp
 from recommender.ml.data import RecData, UserFeatures
 from recommender.ml.features import N_AGE_BANDS, N_GENDERS, age_band, one_hot
 from recommender.ml.neighbourhood import SUCCESSORS, LikedLater, neighbourhood_ridge, top_k_per_row
+from recommender.ml.threads import sparse_times_dense
 
 # Up to this many items the item-item parts solve dense I x I systems: exact, and at 5,000 items still
 # about a minute (a tuned ease) and under 1 GB more than the scale forms. Past it their I^2 memory and
@@ -255,9 +256,9 @@ class UserKernel:
         logw = self.log_weights(features, liked, seen, params, self_index, first_time, terms=terms)
         weights = np.exp(logw - logw.max(axis=1, keepdims=True))
         weights /= weights.sum(axis=1, keepdims=True)
-        out = np.asarray(self.positives.T @ weights.T).T
+        out = sparse_times_dense(self.positives.T, weights.T).T
         if params.other:
-            out += params.other * np.asarray(self.other.T @ weights.T).T
+            out += params.other * sparse_times_dense(self.other.T, weights.T).T
         return out
 
 

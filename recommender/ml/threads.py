@@ -1,9 +1,13 @@
-"""How many CPU threads a training may use: the cores this process may actually run on."""
+"""How many CPU threads a training may use (the cores this process may actually run on), and a sparse
+product that uses them."""
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
+import scipy.sparse as sp
 import torch
 from threadpoolctl import threadpool_limits
 
@@ -31,3 +35,20 @@ def limited_threads(threads: int):
             yield
     finally:
         torch.set_num_threads(before)
+
+
+# Below this many columns a sparse product runs in one piece (a feed request scores one user).
+PARALLEL_MIN_COLUMNS = 256
+
+
+def sparse_times_dense(matrix: sp.spmatrix, dense: np.ndarray) -> np.ndarray:
+    """`matrix @ dense` as an array, with `dense`'s columns split into one block per thread the block
+    may use (`limited_threads`; torch's count). scipy's sparse product runs on one core and releases
+    the GIL, so the blocks run at once; each column is computed exactly as in a single product."""
+    threads = min(torch.get_num_threads(), dense.shape[1] // PARALLEL_MIN_COLUMNS)
+    if threads <= 1:
+        return np.asarray(matrix @ dense)
+    blocks = np.array_split(np.arange(dense.shape[1]), threads)
+    with ThreadPoolExecutor(threads) as pool:
+        parts = pool.map(lambda cols: np.asarray(matrix @ dense[:, cols[0] : cols[-1] + 1]), blocks)
+        return np.hstack(list(parts))
