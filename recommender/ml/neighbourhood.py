@@ -16,6 +16,7 @@ import scipy.linalg
 import scipy.sparse as sp
 
 from recommender.ml.data import time_order
+from recommender.ml.threads import ordered_map
 
 # Each target item's regressors: its NEIGHBOURS strongest co-occurring items plus the SHARED most frequent
 # ones (chosen against the dense forms at 5,000 items and for time at 20,000: docs/scale.md).
@@ -62,9 +63,17 @@ def neighbourhood_ridge(
     counts = np.diff(targets.indptr)
     active = np.flatnonzero(counts)  # a column nobody has gets zero weights
     order = active[np.argsort(-counts[active], kind="stable")]  # similar targets share neighbours
-    for start in range(0, len(order), BATCH):
-        batch = order[start : start + BATCH]
-        solver.batch(batch, (targets[:, batch].T @ solver.design_rows).toarray())
+    batches = [order[start : start + BATCH] for start in range(0, len(order), BATCH)]
+
+    def solve(batch):
+        return solver.batch(batch, (targets[:, batch].T @ solver.design_rows).toarray())
+
+    # The batches are independent and their sparse products and solves release the GIL: they run on
+    # the threads the fit may use, their weights gathered in batch order (the same matrices as in turn).
+    for weights in ordered_map(solve, batches):
+        for out, found in zip(solver.out, weights, strict=True):
+            for kept, new in zip(out, found, strict=True):
+                kept.extend(new)
     return [_csr(found, (design.shape[1], targets.shape[1])) for found in solver.out]
 
 
@@ -98,8 +107,9 @@ class _Solver:
             self.hub_at = np.full(n_columns, -1)
             self.hub_at[hubs] = np.arange(len(hubs))
 
-    def batch(self, targets: np.ndarray, cross: np.ndarray) -> None:
-        """Solve the systems of these targets, given their cross products [n, n_design_columns]."""
+    def batch(self, targets: np.ndarray, cross: np.ndarray) -> list[tuple[list, list, list]]:
+        """Solve the systems of these targets, given their cross products [n, n_design_columns]; per
+        lambda, the (rows, columns, values) arrays of their weights."""
         rows = np.arange(len(targets))
         key = cross + self.tie
         key[:, self.fixed] = -np.inf
@@ -121,16 +131,18 @@ class _Solver:
             columns.append(np.where(own.any(axis=1), spare, targets)[:, None])
         regressors = np.sort(np.hstack(columns), axis=1)
         rhs = np.take_along_axis(cross, np.maximum(regressors, 0), axis=1)
-        self._solve(targets, regressors, np.where(regressors == PAD, 0.0, rhs))
+        found = [([], [], []) for _ in self.lams]
+        self._solve(targets, regressors, np.where(regressors == PAD, 0.0, rhs), found)
+        return found
 
-    def _solve(self, targets: np.ndarray, regressors: np.ndarray, rhs: np.ndarray) -> None:
+    def _solve(self, targets: np.ndarray, regressors: np.ndarray, rhs: np.ndarray, found: list) -> None:
         """A padded regressor (PAD) has a zero Gram row and right-hand side: its weight is exactly 0."""
         pad = regressors == PAD
         union = np.unique(regressors[~pad])
         if len(union) > MAX_UNION and len(targets) > 1:
             half = len(targets) // 2
             for part in (slice(None, half), slice(half, None)):
-                self._solve(targets[part], regressors[part], rhs[part])
+                self._solve(targets[part], regressors[part], rhs[part], found)
             return
         gram = self._gram(union)
         at = np.searchsorted(union, np.where(pad, union[0] if len(union) else 0, regressors))
@@ -141,7 +153,7 @@ class _Solver:
         solutions = [np.linalg.solve(systems + lam * eye, rhs[:, :, None])[:, :, 0] for lam in self.lams]
         keep = ~pad & (regressors != targets[:, None] if self.self_column == "drop" else True)
         columns = np.broadcast_to(targets[:, None], regressors.shape)
-        for (r, c, v), solution in zip(self.out, solutions, strict=True):
+        for (r, c, v), solution in zip(found, solutions, strict=True):
             nonzero = keep & (solution != 0)
             r.append(regressors[nonzero])
             c.append(columns[nonzero])

@@ -45,10 +45,19 @@ def sparse_times_dense(matrix: sp.spmatrix, dense: np.ndarray) -> np.ndarray:
     """`matrix @ dense` as an array, with `dense`'s columns split into one block per thread the block
     may use (`limited_threads`; torch's count). scipy's sparse product runs on one core and releases
     the GIL, so the blocks run at once; each column is computed exactly as in a single product."""
-    threads = min(torch.get_num_threads(), dense.shape[1] // PARALLEL_MIN_COLUMNS)
-    if threads <= 1:
+    n_blocks = min(torch.get_num_threads(), dense.shape[1] // PARALLEL_MIN_COLUMNS)
+    if n_blocks <= 1:
         return np.asarray(matrix @ dense)
-    blocks = np.array_split(np.arange(dense.shape[1]), threads)
+    blocks = np.array_split(np.arange(dense.shape[1]), n_blocks)
+    return np.hstack(ordered_map(lambda cols: np.asarray(matrix @ dense[:, cols[0] : cols[-1] + 1]), blocks))
+
+
+def ordered_map(function, items: list) -> list:
+    """`[function(item) for item in items]`, on as many threads as the block may use (`limited_threads`;
+    torch's count) when there are several items. For work that releases the GIL (numpy's and
+    scipy's compiled routines); the results come back in the items' order."""
+    threads = min(torch.get_num_threads(), len(items))
+    if threads <= 1:
+        return [function(item) for item in items]
     with ThreadPoolExecutor(threads) as pool:
-        parts = pool.map(lambda cols: np.asarray(matrix @ dense[:, cols[0] : cols[-1] + 1]), blocks)
-        return np.hstack(list(parts))
+        return list(pool.map(function, items))
