@@ -37,7 +37,8 @@ def limited_threads(threads: int):
         torch.set_num_threads(before)
 
 
-# Below this many columns a sparse product runs in one piece (a feed request scores one user).
+# Up to this many columns a sparse product runs in one piece (a feed request scores one user); past it,
+# in blocks of at most this many, one per thread (the kernel's tuning at scale scores 500 users).
 PARALLEL_MIN_COLUMNS = 256
 
 
@@ -45,7 +46,7 @@ def sparse_times_dense(matrix: sp.spmatrix, dense: np.ndarray) -> np.ndarray:
     """`matrix @ dense` as an array, with `dense`'s columns split into one block per thread the block
     may use (`limited_threads`; torch's count). scipy's sparse product runs on one core and releases
     the GIL, so the blocks run at once; each column is computed exactly as in a single product."""
-    n_blocks = min(torch.get_num_threads(), dense.shape[1] // PARALLEL_MIN_COLUMNS)
+    n_blocks = min(torch.get_num_threads(), -(-dense.shape[1] // PARALLEL_MIN_COLUMNS))
     if n_blocks <= 1:
         return np.asarray(matrix @ dense)
     blocks = np.array_split(np.arange(dense.shape[1]), n_blocks)

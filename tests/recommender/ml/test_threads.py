@@ -25,14 +25,16 @@ def pools(monkeypatch) -> list[int]:
     return started
 
 
-@pytest.mark.parametrize(("allowed", "columns", "blocks"), [(1, 2000, 0), (2, 2000, 2), (2, 511, 0), (4, 800, 3)])
+@pytest.mark.parametrize(
+    ("allowed", "columns", "blocks"), [(1, 2000, 0), (2, 2000, 2), (2, 256, 0), (2, 500, 2), (4, 800, 4), (4, 600, 3)]
+)
 def test_a_sparse_product_splits_its_columns_over_the_threads_and_gives_the_same_array(allowed, columns, blocks, pools):
     rng = np.random.default_rng(0)
     matrix = sp.random(300, 400, density=0.05, random_state=0, format="csr", dtype=np.float32).T
     dense = rng.random((300, columns)).T.copy().T  # an F-ordered array, as the kernel's weights.T is
     with limited_threads(allowed):
         out = sparse_times_dense(matrix, dense)
-    assert pools == ([blocks] if blocks else [])  # one thread per block, none below 256 columns a block
+    assert pools == ([blocks] if blocks else [])  # one thread per block, none up to 256 columns
     assert out.shape == (400, columns)
     assert np.array_equal(out, np.asarray(matrix @ dense))  # bit for bit
 
