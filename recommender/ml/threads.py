@@ -1,5 +1,5 @@
-"""How many CPU threads a training may use (the cores this process may actually run on), and a sparse
-product that uses them."""
+"""How many CPU threads a training may use (the cores this process may actually run on), and helpers
+that run a fit's one-core numpy and scipy work on them."""
 
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -38,7 +38,7 @@ def limited_threads(threads: int):
 
 
 # Up to this many columns a sparse product runs in one piece (a feed request scores one user); past it,
-# in blocks of at most this many, one per thread (the kernel's tuning at scale scores 500 users).
+# in one block per thread, at most one per this many columns (the kernel's 500-user tuning at scale: 2).
 PARALLEL_MIN_COLUMNS = 256
 
 

@@ -90,7 +90,7 @@ class Kernel(Part):
         terms = self.kernel.terms(p.context.features, p.liked, p.seen, users, first_times)
 
         # A coordinate's grid holds its current value, and a pass that changes nothing makes the next
-        # pass score the same settings again: each setting is scored once (about a third of the
+        # pass score the same settings again: each setting is scored once (about 30% of the
         # search's evaluations; the search and its result are unchanged).
         scored: dict[tuple, float] = {}
 
