@@ -51,7 +51,9 @@ def test_a_revoked_key_is_refused_for_good(capsys):
 
 def test_an_expired_or_wrong_key_is_refused():
     client, key = client_create(name="shop", scopes=["recommend"])
-    wrong = client.prefix + ".x" + key.split(".")[1][1:]
+    secret = key.split(".")[1]
+    wrong = client.prefix + "." + ("y" if secret[0] == "x" else "x") + secret[1:]  # one character changed
+    assert wrong != key
     assert key_client(wrong).get(POPULAR).status_code == 401
     assert key_client("no-dot-at-all").get(POPULAR).status_code == 401
     ServiceClient.objects.filter(pk=client.pk).update(expiry_date=timezone.now() - dt.timedelta(seconds=1))
