@@ -69,27 +69,26 @@ def neighbourhood_ridge(
         return solver.batch(batch, (targets[:, batch].T @ solver.design_rows).toarray())
 
     # The batches are independent and their sparse products and solves release the GIL: they run on
-    # the threads the fit may use, their weights gathered in batch order (the same matrices as in turn).
-    for weights in ordered_map(solve, batches):
-        for out, found in zip(solver.out, weights, strict=True):
-            for kept, new in zip(out, found, strict=True):
-                kept.extend(new)
-    return [_csr(found, (design.shape[1], targets.shape[1])) for found in solver.out]
+    # the threads the fit may use, their weights joined in batch order (the same matrices as in turn).
+    found = ordered_map(solve, batches)
+    shape = (design.shape[1], targets.shape[1])
+    return [_csr([weights[lam] for weights in found], shape) for lam in range(len(solver.lams))]
 
 
 KINDS = (np.int64, np.int64, np.float64)  # row, column, value
 
 
-def _csr(found: tuple[list, list, list], shape) -> sp.csr_matrix:
-    """A CSR matrix from lists of row, column and value arrays."""
+def _csr(found: list[tuple[list, list, list]], shape) -> sp.csr_matrix:
+    """A CSR matrix from the batches' lists of row, column and value arrays, in batch order."""
     rows, columns, values = (
-        np.concatenate([np.empty(0, kind), *arrays]) for arrays, kind in zip(found, KINDS, strict=True)
+        np.concatenate([np.empty(0, kind), *(array for batch in found for array in batch[at])])
+        for at, kind in enumerate(KINDS)
     )
     return sp.csr_matrix((values, (rows, columns)), shape=shape)
 
 
 class _Solver:
-    """The state of one `neighbourhood_ridge`: what it reads and the weights found so far per lambda."""
+    """The state of one `neighbourhood_ridge`: what each batch's systems read."""
 
     def __init__(self, design, gram, lams, self_column, always, frequency, k, shared):
         n_columns = design.shape[1]
@@ -99,7 +98,6 @@ class _Solver:
         by_frequency = by_frequency[~np.isin(by_frequency, always)]
         self.fixed = np.concatenate([always, np.sort(by_frequency[:shared])])
         self.k = max(0, min(k, n_columns - len(self.fixed) - (1 if self_column else 0)))
-        self.out = [([], [], []) for _ in lams]
         self.gram = gram if gram is None else sp.csr_matrix(gram)
         if gram is None:
             hubs = np.sort(by_frequency[:HUB_ROWS])
