@@ -1,7 +1,8 @@
 """Server-side plots and tables of an EvaluationReport's `results` JSON. No Django imports.
 
-`results` looks like {"ks": [5, 10, 20, 50], "scenarios": {"warm": {"hybrid": {"ndcg@20": 0.41,
-"recall@5": ...}, ...}, ...}}. Missing scenarios, methods or metrics are skipped, never guessed.
+`results` looks like {"ks": [5, 10, 20, 50], "seeds": [0, 1, 2], "scenarios": {"warm": {"hybrid": {"ndcg@20": 0.41,
+"recall@5": ...}, ...}, ...}, "per_seed": {"warm": {"hybrid": {"ndcg@20": [0.40, 0.42, 0.41], ...}}}}.
+Missing scenarios, methods or metrics are skipped, never guessed.
 """
 
 import io
@@ -74,6 +75,80 @@ def metric_table(results: dict, key: str = NDCG_KEY) -> dict:
         rows.append({"scenario": scenario, "label": scenario_label(scenario), "cells": cells})
     has_values = any(cell["value"] is not None for row in rows for cell in row["cells"])
     return {"metric": key, "methods": method_names, "rows": rows, "has_values": has_values}
+
+
+def _seed_values(results: dict, scenario: str, method: str, key: str, n_seeds: int) -> list[float | None]:
+    """One method's value of one metric on each seed (None where it is missing)."""
+    per_seed = ((((results or {}).get("per_seed") or {}).get(scenario) or {}).get(method) or {}).get(key)
+    values = per_seed if isinstance(per_seed, list) and len(per_seed) == n_seeds else [None] * n_seeds
+    return [_number(v) for v in values]
+
+
+def seed_table(results: dict, key: str = NDCG_KEY, *, lead: str = "hybrid") -> dict:
+    """One metric seed by seed: per scenario, each method's value on every seed (the best method of each
+    seed flagged), and `behind`: the seeds on which `lead` is not strictly ahead of every other method
+    (empty: ahead on every seed; None: `lead` has no values there). Reports stored before per-seed
+    values were kept have none (`has_values` False)."""
+    seeds = list((results or {}).get("seeds") or [])
+    method_names = methods(results)
+    rows = []
+    for scenario in scenarios(results):
+        values = {m: _seed_values(results, scenario, m, key, len(seeds)) for m in method_names}
+        best = [max((v[i] for v in values.values() if v[i] is not None), default=None) for i in range(len(seeds))]
+        cells = [
+            {
+                "method": m,
+                "values": [{"value": v, "best": v is not None and v == best[i]} for i, v in enumerate(values[m])],
+            }
+            for m in method_names
+        ]
+        ours = values.get(lead, [None] * len(seeds))
+        behind = None
+        if any(v is not None for v in ours):
+            behind = [
+                seed
+                for i, seed in enumerate(seeds)
+                if ours[i] is None or any(v[i] is not None and v[i] >= ours[i] for m, v in values.items() if m != lead)
+            ]
+        rows.append({"scenario": scenario, "label": scenario_label(scenario), "cells": cells, "behind": behind})
+    has_values = any(v["value"] is not None for row in rows for cell in row["cells"] for v in cell["values"])
+    return {
+        "metric": key,
+        "seeds": seeds,
+        "methods": method_names,
+        "lead": lead,
+        "rows": rows,
+        "has_values": has_values,
+    }
+
+
+def _behind_text(seeds: list) -> str:
+    return f"no (seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))})" if seeds else "yes"
+
+
+def seed_table_markdown(results: dict, key: str = NDCG_KEY) -> str:
+    """`seed_table` as Markdown, methods down and scenarios across like `manage.py evaluate`'s other
+    tables: each cell is a method's value on every seed ("a / b / c"), and a last row says per scenario
+    whether the hybrid is ahead of every other method on every seed. Empty for a report stored before
+    per-seed values were kept."""
+    table = seed_table(results, key)
+    if not table["has_values"]:
+        return ""
+    rows = table["rows"]
+    seeds = ", ".join(str(s) for s in table["seeds"])
+    lines = [
+        f"| {key}, seeds {seeds} | " + " | ".join(row["scenario"] for row in rows) + " |",
+        "|---|" + "---:|" * len(rows),
+    ]
+    for i, method in enumerate(table["methods"]):
+        cells = [
+            " / ".join("—" if v["value"] is None else f"{v['value']:.4f}" for v in row["cells"][i]["values"])
+            for row in rows
+        ]
+        lines.append(f"| {method} | " + " | ".join(cells) + " |")
+    verdicts = ["—" if row["behind"] is None else _behind_text(row["behind"]) for row in rows]
+    lines.append(f"| {table['lead']} ahead on every seed | " + " | ".join(verdicts) + " |")
+    return "\n".join(lines)
 
 
 def metric_keys(results: dict, scenario: str) -> list[str]:

@@ -89,6 +89,7 @@ def report_detail(request, pk: int):
     context = {
         "report": report,
         "ndcg": plots.metric_table(results),
+        "ndcg_seeds": plots.seed_table(results),
         "coverage": plots.metric_table(results, COVERAGE_KEY),
         "diversity": plots.metric_table(results, DIVERSITY_KEY),
         "scenario_tables": [plots.scenario_table(results, s) for s in plots.scenarios(results)],

@@ -56,7 +56,9 @@ def evaluate(
     """Fit every method on every seed's training split and report mean (and std) metrics per scenario.
 
     Returns a JSON-safe dict {"ks", "seeds", "scenarios": {scenario: {method: {metric: value}}},
+    "per_seed": {scenario: {method: {metric: [value per seed, in seed order]}}},
     "fit_seconds": {method: mean seconds per fit}, "n_users": {scenario: evaluated users per seed}}.
+    "scenarios" holds each metric's mean over the seeds and its standard deviation (`<metric>_std`).
     """
     ks, seeds = [int(k) for k in ks], [int(s) for s in seeds]
     per_seed = {sc: {m: [] for m in methods} for sc in scenarios}
@@ -84,10 +86,18 @@ def evaluate(
             runs = per_seed[sc][method]
             results[sc][method] = {name: float(np.mean([r[name] for r in runs])) for name in runs[0]}
             results[sc][method].update({f"{name}_std": float(np.std([r[name] for r in runs])) for name in runs[0]})
+    seed_values = {
+        sc: {
+            method: {name: [float(r[name]) for r in per_seed[sc][method]] for name in per_seed[sc][method][0]}
+            for method in methods
+        }
+        for sc in scenarios
+    }
     return {
         "ks": ks,
         "seeds": seeds,
         "scenarios": results,
+        "per_seed": seed_values,
         "fit_seconds": {m: float(np.mean(v)) for m, v in fit_seconds.items() if v},
         "n_users": {sc: [int(n) for n in v] for sc, v in n_users.items()},
     }

@@ -63,12 +63,24 @@ NDCG20 = {
 }
 
 
+# NDCG@20 on seeds 0, 1, 2 where a test needs them exact; the others spread around the mean by SPREAD.
+SEEDS = [0, 1, 2]
+SPREAD = (0.006, -0.004, -0.002)
+NDCG20_SEEDS = {
+    # the hybrid ahead on the mean, but behind demographic popularity on seed 1
+    ("user_cold_trained", "hybrid"): [0.290, 0.220, 0.288],
+    ("user_cold_trained", "demographic_popularity"): [0.213, 0.221, 0.205],
+}
+
+
 def realistic_results() -> dict:
     """A results JSON shaped like `manage.py evaluate` writes it, with plausible numbers."""
-    scenarios = {}
+    scenarios, per_seed = {}, {}
     for scenario, per_method in NDCG20.items():
-        scenarios[scenario] = {}
+        scenarios[scenario], per_seed[scenario] = {}, {}
         for method, ndcg in per_method.items():
+            seeds = NDCG20_SEEDS.get((scenario, method), [round(ndcg + d, 4) for d in SPREAD])
+            per_seed[scenario][method] = {"ndcg@20": seeds}
             metrics = {"ndcg@20": ndcg}
             for k in KS:
                 recall = round(min(1.0, ndcg * (k / 20) ** 0.6 * 0.9), 4)
@@ -78,4 +90,4 @@ def realistic_results() -> dict:
                 metrics[f"coverage@{k}"] = round(0.05 + 0.4 * (method in ("random", "content_knn")), 4)
                 metrics[f"diversity@{k}"] = round(0.45 + 0.1 * (method == "random"), 4)
             scenarios[scenario][method] = metrics
-    return {"ks": KS, "seeds": [0, 1, 2], "scenarios": scenarios}
+    return {"ks": KS, "seeds": SEEDS, "scenarios": scenarios, "per_seed": per_seed}

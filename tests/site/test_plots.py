@@ -80,3 +80,49 @@ def test_svgs_are_deterministic_and_survive_empty_input():
     assert "No Recall@K values in this report" in plots.recall_curves_svg({})
     assert "No NDCG@20 values in this report" in plots.ndcg_bars_svg({"scenarios": {}})
     assert "<svg" in plots.recall_curves_svg({"ks": [5], "scenarios": {"warm": {"hybrid": {}}}})
+
+
+SEEDED = {
+    "seeds": [0, 1, 2],
+    "scenarios": {"user_cold": {"hybrid": {}, "demographic_popularity": {}, "random": {}}, "warm": {"ease": {}}},
+    "per_seed": {
+        "user_cold": {
+            "hybrid": {"ndcg@20": [0.41, 0.3845, 0.40]},
+            "demographic_popularity": {"ndcg@20": [0.40, 0.3847, 0.40]},
+            "random": {"ndcg@20": [0.04, 0.03]},  # not one value per seed: shown as missing
+        },
+        "warm": {"ease": {"ndcg@20": [0.41, 0.40, 0.42]}},
+    },
+}
+
+
+def test_seed_table_flags_each_seeds_best_and_the_seeds_the_lead_is_not_ahead_on():
+    table = plots.seed_table(SEEDED)
+    assert table["seeds"] == [0, 1, 2] and table["lead"] == "hybrid" and table["has_values"]
+    rows = {row["scenario"]: row for row in table["rows"]}
+    cells = {c["method"]: [(v["value"], v["best"]) for v in c["values"]] for c in rows["user_cold"]["cells"]}
+    assert cells["hybrid"] == [(0.41, True), (0.3845, False), (0.40, True)]
+    assert cells["demographic_popularity"] == [(0.40, False), (0.3847, True), (0.40, True)]
+    assert cells["random"] == cells["ease"] == [(None, False)] * 3
+    # seed 1: behind; seed 2: a tie is not ahead
+    assert rows["user_cold"]["behind"] == [1, 2]
+    assert rows["warm"]["behind"] is None  # no hybrid there
+
+
+def test_seed_table_of_a_report_without_per_seed_values_is_empty():
+    table = plots.seed_table({k: v for k, v in SEEDED.items() if k != "per_seed"})
+    assert not table["has_values"] and plots.seed_table_markdown({"seeds": [0], "scenarios": {}}) == ""
+    assert all(row["behind"] is None for row in table["rows"])
+
+
+def test_seed_table_markdown_lists_every_seed_and_the_verdict():
+    text = plots.seed_table_markdown(SEEDED)
+    assert text.splitlines() == [
+        "| ndcg@20, seeds 0, 1, 2 | warm | user_cold |",
+        "|---|---:|---:|",
+        "| hybrid | — / — / — | 0.4100 / 0.3845 / 0.4000 |",
+        "| ease | 0.4100 / 0.4000 / 0.4200 | — / — / — |",
+        "| demographic_popularity | — / — / — | 0.4000 / 0.3847 / 0.4000 |",
+        "| random | — / — / — | — / — / — |",
+        "| hybrid ahead on every seed | — | no (seeds 1, 2) |",
+    ]

@@ -229,3 +229,21 @@ def test_a_running_evaluation_shows_with_its_progress_until_its_report_exists(st
         assert "No evaluation reports yet" not in body
     TaskLock.objects.filter(name="evaluation").update(expires_at=timezone.now() - dt.timedelta(seconds=1))
     assert "An evaluation is running" not in staff_client.get("/staff/reports/").content.decode()
+
+
+def test_report_detail_shows_ndcg_on_each_seed_and_where_the_hybrid_is_not_ahead(staff_client, report):
+    response = staff_client.get(f"/staff/reports/{report.pk}/")
+    rows = {row["scenario"]: row for row in response.context["ndcg_seeds"]["rows"]}
+    assert rows["user_cold_trained"]["behind"] == [1] and rows["user_cold"]["behind"] == []
+    assert rows["warm"]["behind"] == [0, 1, 2]  # EASE leads every seed there
+    body = response.content.decode()
+    assert '<table id="ndcg-seeds-table">' in body
+    # seed 1's best is demographic popularity (0.2210), the hybrid's 0.2200 is not bold
+    assert '<td class="num"><strong>0.2900</strong> · 0.2200 · <strong>0.2880</strong></td>' in body
+    assert '<td class="num">0.2130 · <strong>0.2210</strong> · 0.2050</td>' in body
+    assert "<td>not on seed 1</td>" in body and "<td>not on seeds 0, 1, 2</td>" in body
+    assert "<td>on every seed</td>" in body
+    del report.results["per_seed"]
+    report.save()
+    body = staff_client.get(f"/staff/reports/{report.pk}/").content.decode()
+    assert "ndcg-seeds-table" not in body and "This report was made before each seed's figures were kept." in body

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from recommender.evaluations import EvaluationRunning, evaluation_run, report_table
 from recommender.ml.evaluation import METHODS
 from recommender.ml.splits import SCENARIOS
+from recommender.plots import seed_table_markdown
 
 
 class Command(BaseCommand):
@@ -31,6 +32,8 @@ class Command(BaseCommand):
             )
         except EvaluationRunning as error:
             raise CommandError(str(error)) from None
-        for metric in (f"ndcg@{max(x for x in k if x <= 20) if min(k) <= 20 else min(k)}", f"recall@{max(k)}"):
+        ndcg = f"ndcg@{max(x for x in k if x <= 20) if min(k) <= 20 else min(k)}"
+        for metric in (ndcg, f"recall@{max(k)}"):
             self.stdout.write(report_table(report.results, metric=metric) + "\n")
+        self.stdout.write(seed_table_markdown(report.results, ndcg) + "\n")
         self.stdout.write(self.style.SUCCESS(f"Stored evaluation report {report.pk}"))

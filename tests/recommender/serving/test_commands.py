@@ -44,8 +44,14 @@ def test_evaluate_stores_a_report_with_every_method_and_scenario(world, capsys):
     warm = scenarios["warm"]
     assert warm["ease"]["hit_rate@10"] > 0.6 and warm["random"]["hit_rate@10"] < 0.4
     assert warm["ease"]["ndcg@10"] > 3 * warm["random"]["ndcg@10"]
-    header = "| ndcg@10 | " + " | ".join(SCENARIOS) + " |"
-    assert header in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "| ndcg@10 | " + " | ".join(SCENARIOS) + " |" in out
+    # each seed's figures, and no verdict on a hybrid that was not evaluated
+    ease = report.results["per_seed"]["warm"]["ease"]["ndcg@10"]
+    assert ease == [warm["ease"]["ndcg@10"]]
+    assert "| ndcg@10, seeds 0 | " + " | ".join(SCENARIOS) + " |" in out
+    assert f"| ease | {ease[0]:.4f} |" in out
+    assert "| hybrid ahead on every seed | " + " | ".join("—" for _ in SCENARIOS) + " |" in out
 
 
 def test_export_writes_one_line_per_user_best_first(world, tmp_path):
