@@ -239,8 +239,8 @@ def test_report_detail_shows_ndcg_on_each_seed_and_where_the_hybrid_is_not_ahead
     body = response.content.decode()
     assert '<table id="ndcg-seeds-table">' in body
     # seed 1's best is demographic popularity (0.2210), the hybrid's 0.2200 is not bold
-    assert '<td class="num"><strong>0.2900</strong> · 0.2200 · <strong>0.2880</strong></td>' in body
-    assert '<td class="num">0.2130 · <strong>0.2210</strong> · 0.2050</td>' in body
+    assert '<td class="num seeds"><strong>0.2900</strong> · 0.2200 · <strong>0.2880</strong></td>' in body
+    assert '<td class="num seeds">0.2130 · <strong>0.2210</strong> · 0.2050</td>' in body
     assert "<td>not on seed 1</td>" in body and "<td>not on seeds 0, 1, 2</td>" in body
     assert "<td>on every seed</td>" in body
     del report.results["per_seed"]
