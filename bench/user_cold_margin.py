@@ -23,15 +23,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _ml100k import load_ml100k  # noqa: E402
 
-from recommender.ml.evaluation import default_factory  # noqa: E402
-from recommender.ml.metrics import hits_matrix, ndcg_at_k, top_k  # noqa: E402
+from recommender.ml.evaluation import default_factory, ranked_top, tie_break  # noqa: E402
+from recommender.ml.metrics import hits_matrix, ndcg_at_k  # noqa: E402
 from recommender.ml.splits import SCENARIOS, make_split  # noqa: E402
 
 
 def per_user_ndcg(model, split, seed: int, scenario: str) -> np.ndarray:
     """NDCG@20 of every held-out user, ranked as `evaluation.evaluate_split` ranks them."""
-    rng = np.random.default_rng([seed, SCENARIOS.index(scenario), 7])
-    ranked = top_k(split.mask(model.score(split.users, split.context())), 20, rng=rng)
+    ranked = ranked_top(model, split, 20, tie_break(seed, scenario))
     n_relevant = np.array([len(r) for r in split.relevant], dtype=np.int64)
     return ndcg_at_k(hits_matrix(ranked, split.relevant), n_relevant, 20)
 

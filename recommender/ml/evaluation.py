@@ -35,11 +35,21 @@ def default_factory(name: str, seed: int):
     return BASELINES[name]()
 
 
+def tie_break(seed: int, scenario: str) -> np.random.Generator:
+    """The random generator that breaks score ties for one seed's split of one scenario (the same for
+    every method, so they are ranked alike)."""
+    return np.random.default_rng([seed, SCENARIOS.index(scenario), 7])
+
+
+def ranked_top(model, split, k: int, rng: np.random.Generator) -> np.ndarray:
+    """[n_users, k]: an already fitted model's top k of each held-out user's allowed items."""
+    return top_k(split.mask(model.score(split.users, split.context())), k, rng=rng)
+
+
 def evaluate_split(model, split, *, ks: Sequence[int], rng: np.random.Generator) -> dict[str, float]:
     """Metrics of an already fitted model on one split (ties broken with rng); intra-list diversity is
     measured on the items' text vectors."""
-    scores = split.mask(model.score(split.users, split.context()))
-    ranked = top_k(scores, max(ks), rng=rng)
+    ranked = ranked_top(model, split, max(ks), rng)
     vectors = split.train.item_text
     return ranking_metrics(ranked, split.relevant, ks=ks, n_catalog=len(split.candidates), item_vectors=vectors)
 
@@ -75,24 +85,17 @@ def evaluate(
                     started = time.perf_counter()
                     fitted[key] = factory(method, seed).fit(split.train)
                     fit_seconds[method].append(time.perf_counter() - started)
-                rng = np.random.default_rng([seed, SCENARIOS.index(sc), 7])
-                per_seed[sc][method].append(evaluate_split(fitted[key], split, ks=ks, rng=rng))
+                per_seed[sc][method].append(evaluate_split(fitted[key], split, ks=ks, rng=tie_break(seed, sc)))
                 if log:
                     log(f"seed={seed} {sc:17s} {method:22s} ndcg@20={per_seed[sc][method][-1].get('ndcg@20', 0):.4f}")
-    results = {}
+    results, seed_values = {}, {}
     for sc in scenarios:
-        results[sc] = {}
+        results[sc], seed_values[sc] = {}, {}
         for method in methods:
             runs = per_seed[sc][method]
-            results[sc][method] = {name: float(np.mean([r[name] for r in runs])) for name in runs[0]}
-            results[sc][method].update({f"{name}_std": float(np.std([r[name] for r in runs])) for name in runs[0]})
-    seed_values = {
-        sc: {
-            method: {name: [float(r[name]) for r in per_seed[sc][method]] for name in per_seed[sc][method][0]}
-            for method in methods
-        }
-        for sc in scenarios
-    }
+            values = seed_values[sc][method] = {name: [float(r[name]) for r in runs] for name in runs[0]}
+            results[sc][method] = {name: float(np.mean(v)) for name, v in values.items()}
+            results[sc][method].update({f"{name}_std": float(np.std(v)) for name, v in values.items()})
     return {
         "ks": ks,
         "seeds": seeds,
